@@ -1,0 +1,386 @@
+using Akka.Actor;
+using Akka.Event;
+using Datacrumbs.Actors.Ports;
+using Datacrumbs.Messages.Jobs;
+
+namespace Datacrumbs.Actors.Lifecycle;
+
+/// <summary>
+/// One job on this node, from prolog to epilog:
+/// Resolving -> WritingEnv -> StartingUnit -> AwaitingReady -> Ready -> Stopping -> Done.
+/// Any failure before Ready goes through Failing (stop what was started, remove the files) to
+/// Failed, which keeps the answer for duplicate prologs until the epilog. Every state has a
+/// timer; every port call runs off the actor thread and is cancelled when its state ends.
+/// </summary>
+public sealed class JobLifecycle : ReceiveActor, IWithTimers
+{
+    private const string StateTimer = "state";
+
+    private readonly JobId _job;
+    private readonly JobRequest? _request;
+    private readonly LifecyclePorts _ports;
+    private readonly LifecycleTimeouts _timeouts;
+    private readonly LifecycleStart _start;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly List<IActorRef> _prologWaiters = new(1);
+    private readonly List<IActorRef> _epilogWaiters = new(1);
+    private readonly DateTimeOffset _createdAt;
+
+    private LifecycleState _state;
+    private LifecycleState _failedIn;
+    private DateTimeOffset _stateSince;
+    private TimeSpan? _readyAfter;
+    private string _user;
+    private string? _error;
+    private JobAnswer? _prologAnswer;
+    private bool _unitMayRun;
+    private bool _ended;
+    private int _generation;
+    private CancellationTokenSource? _step;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props ForProlog(JobRequest request, LifecyclePorts ports, LifecycleTimeouts timeouts) =>
+        Props.Create(() => new JobLifecycle(request.Job, request, LifecycleStart.Prolog, ports, timeouts, null));
+
+    /// <summary>An epilog for a job this daemon does not track: make sure nothing of it is left.</summary>
+    public static Props ForEpilog(JobId job, LifecyclePorts ports, LifecycleTimeouts timeouts) =>
+        Props.Create(() => new JobLifecycle(job, null, LifecycleStart.Epilog, ports, timeouts, null));
+
+    /// <summary>A job found running after a daemon restart: Ready, so that its epilog stops it.</summary>
+    public static Props Adopted(AdoptedJob job, LifecyclePorts ports, LifecycleTimeouts timeouts) =>
+        Props.Create(() => new JobLifecycle(job.Job, new JobRequest(job.Job, job.Uid), LifecycleStart.Adopted, ports, timeouts, job.User));
+
+    /// <summary>The lifecycle of this job crashed: clean up and hold the failure for the epilog.</summary>
+    public static Props AfterCrash(JobId job, JobRequest? request, LifecyclePorts ports, LifecycleTimeouts timeouts) =>
+        Props.Create(() => new JobLifecycle(job, request, LifecycleStart.AfterCrash, ports, timeouts, null));
+
+    private JobLifecycle(JobId job, JobRequest? request, LifecycleStart start, LifecyclePorts ports, LifecycleTimeouts timeouts, string? user)
+    {
+        _job = job;
+        _request = request;
+        _start = start;
+        _ports = ports;
+        _timeouts = timeouts;
+        _user = user ?? "";
+        _createdAt = Now;
+
+        Receive<Prolog>(OnProlog);
+        Receive<Epilog>(_ => OnEpilog());
+        Receive<StepSucceeded>(m => m.Generation == _generation, OnStepSucceeded);
+        Receive<StepFailed>(m => m.Generation == _generation, m => OnStepFailed(Describe(m.Cause)));
+        Receive<StateTimedOut>(m => m.Generation == _generation, m => OnStepFailed($"timed out after {m.After.TotalSeconds:0.###} s"));
+        Receive<UnitExited>(OnUnitExited);
+        // Results of steps that a later state has superseded (cancelled, timed out) are dropped here.
+        Receive<StepSucceeded>(_ => { });
+        Receive<StepFailed>(_ => { });
+        Receive<StateTimedOut>(_ => { });
+    }
+
+    private DateTimeOffset Now => Context.System.Scheduler.Now;
+    private TimeSpan Elapsed => Now - _createdAt;
+
+    protected override void PreStart()
+    {
+        switch (_start)
+        {
+            case LifecycleStart.Prolog:
+                Resolve();
+                break;
+            case LifecycleStart.Epilog:
+                _unitMayRun = true; // unknown job: assume the worst and stop whatever may run
+                EnterStopping();
+                break;
+            case LifecycleStart.Adopted:
+                _unitMayRun = true;
+                _prologAnswer = Answer(Outcome.Ready, LifecycleState.Ready, "tracing (adopted after a daemon restart)");
+                Enter(LifecycleState.Ready);
+                _log.Info("{JobId}: adopted a running tracer found after a daemon restart", _job);
+                break;
+            case LifecycleStart.AfterCrash:
+                _unitMayRun = true;
+                EnterFailing(LifecycleState.Failed, "the job's lifecycle crashed (see the preceding error)");
+                break;
+        }
+    }
+
+    protected override void PostStop()
+    {
+        _step?.Cancel();
+        _step?.Dispose();
+        if (_ended) return;
+        // Stopped by the supervisor after an exception: nobody may be left waiting.
+        var answer = Answer(Outcome.Failed, _state, $"the lifecycle stopped unexpectedly in state {_state}; cleanup follows");
+        foreach (var waiter in _prologWaiters.Concat(_epilogWaiters)) waiter.Tell(answer);
+    }
+
+    // ---- commands -------------------------------------------------------------------------
+
+    private void OnProlog(Prolog prolog)
+    {
+        if (_prologAnswer is not null) Sender.Tell(_prologAnswer);
+        else if (_state is LifecycleState.Stopping && _start is LifecycleStart.Epilog)
+            Sender.Tell(Answer(Outcome.Canceled, _state, "the job's epilog arrived before its prolog"));
+        else _prologWaiters.Add(Sender);
+    }
+
+    private void OnEpilog()
+    {
+        _epilogWaiters.Add(Sender);
+        switch (_state)
+        {
+            case LifecycleState.Resolving or LifecycleState.WritingEnv or LifecycleState.StartingUnit or LifecycleState.AwaitingReady:
+                _log.Info("{JobId}: epilog arrived in {State}; cancelling the prolog", _job, _state);
+                AnswerProlog(Answer(Outcome.Canceled, _state, $"the epilog arrived while the prolog was in {_state}; tracing was cancelled"));
+                EnterStopping();
+                break;
+            case LifecycleState.Ready or LifecycleState.Failed:
+                EnterStopping();
+                break;
+            // Failing and Stopping are already cleaning up; the waiter is answered when they finish.
+        }
+    }
+
+    // ---- step results ---------------------------------------------------------------------
+
+    private void OnStepSucceeded(StepSucceeded step)
+    {
+        switch (_state)
+        {
+            case LifecycleState.Resolving:
+                var resolved = (Resolved)step.Result!;
+                if (resolved.Environment is null)
+                {
+                    var notRequested = Answer(Outcome.NotRequested, LifecycleState.NotRequested, "the job did not ask for tracing");
+                    AnswerProlog(notRequested);
+                    Enter(LifecycleState.NotRequested);
+                    End(notRequested);
+                    return;
+                }
+                WriteEnv(resolved.Environment);
+                break;
+            case LifecycleState.WritingEnv:
+                StartUnit();
+                break;
+            case LifecycleState.StartingUnit:
+                var unit = (RunningUnit)step.Result!;
+                unit.Exited.PipeTo(Self, success: exit => new UnitExited(exit),
+                    failure: e => new UnitExited(new UnitExit($"lost track of the unit: {Describe(e)}")));
+                AwaitReady();
+                break;
+            case LifecycleState.AwaitingReady:
+                Timers.Cancel(StateTimer);
+                _readyAfter = Elapsed;
+                Enter(LifecycleState.Ready);
+                _log.Info("{JobId}: tracer ready after {ReadyMs} ms", _job, Math.Round(_readyAfter.Value.TotalMilliseconds, 1));
+                AnswerProlog(Answer(Outcome.Ready, LifecycleState.Ready, $"tracing {_job} with {JobNames.Unit(_job)}"));
+                break;
+            case LifecycleState.Failing:
+                FinishFailing(cleanupError: null);
+                break;
+            case LifecycleState.Stopping:
+                FinishStopping(cleanupError: null);
+                break;
+        }
+    }
+
+    private void OnStepFailed(string cause)
+    {
+        switch (_state)
+        {
+            case LifecycleState.Resolving or LifecycleState.WritingEnv or LifecycleState.StartingUnit or LifecycleState.AwaitingReady:
+                EnterFailing(_state, cause);
+                break;
+            case LifecycleState.Failing:
+                FinishFailing(cleanupError: cause);
+                break;
+            case LifecycleState.Stopping:
+                FinishStopping(cleanupError: cause);
+                break;
+        }
+    }
+
+    private void OnUnitExited(UnitExited exited)
+    {
+        switch (_state)
+        {
+            case LifecycleState.StartingUnit or LifecycleState.AwaitingReady:
+                EnterFailing(_state, $"the tracer unit ended before it was ready: {exited.Exit.Reason}");
+                break;
+            case LifecycleState.Ready:
+                _error = $"the tracer ended after it was ready: {exited.Exit.Reason}";
+                _log.Warning("{JobId}: {Cause}; the job runs on untraced, the epilog will clean up", _job, _error);
+                Enter(LifecycleState.Ready);
+                break;
+            // While failing or stopping an exit is what we asked for.
+        }
+    }
+
+    // ---- the steps --------------------------------------------------------------------------
+
+    private void Resolve()
+    {
+        var request = _request!;
+        var ports = _ports;
+        Run(LifecycleState.Resolving, _timeouts.Resolve, async ct =>
+        {
+            var metadata = await ports.Metadata.ResolveAsync(request, ct).ConfigureAwait(false);
+            if (metadata.Tracing is not { IsEnabled: true }) return new Resolved(metadata.UserName, null);
+            var probe = await ports.Probes.AdmitAsync(request, metadata, ct).ConfigureAwait(false);
+            return new Resolved(metadata.UserName,
+                TracerEnvironment.For(request, metadata, probe, ports.ReadyFiles.PathOf(request.Job)));
+        });
+    }
+
+    private void WriteEnv(TracerEnvironment environment)
+    {
+        _user = environment[TracerEnvironment.UserKey] ?? _user;
+        var (job, ports) = (_job, _ports);
+        Run(LifecycleState.WritingEnv, _timeouts.WriteEnv, async ct =>
+        {
+            await ports.EnvFiles.WriteAsync(job, environment, ct).ConfigureAwait(false);
+            return null;
+        });
+    }
+
+    private void StartUnit()
+    {
+        _unitMayRun = true;
+        var (job, ports) = (_job, _ports);
+        Run(LifecycleState.StartingUnit, _timeouts.Start, async ct => await ports.Units.StartAsync(job, ct).ConfigureAwait(false));
+    }
+
+    private void AwaitReady()
+    {
+        var (job, ports) = (_job, _ports);
+        Run(LifecycleState.AwaitingReady, _timeouts.Ready, async ct =>
+        {
+            await ports.ReadyFiles.WaitAsync(job, ct).ConfigureAwait(false);
+            return null;
+        });
+    }
+
+    private void EnterFailing(LifecycleState failedIn, string cause)
+    {
+        _failedIn = failedIn;
+        _error = $"failed in {failedIn}: {cause}";
+        _log.Error("{JobId}: tracing failed in {FailedState}: {Cause}", _job, failedIn, cause);
+        RunCleanup(LifecycleState.Failing);
+    }
+
+    private void EnterStopping() => RunCleanup(LifecycleState.Stopping);
+
+    private void FinishFailing(string? cleanupError)
+    {
+        if (cleanupError is not null)
+        {
+            _error += $"; cleanup incomplete: {cleanupError}";
+            _log.Error("{JobId}: cleanup after the failure was incomplete: {Cause}", _job, cleanupError);
+        }
+        Enter(LifecycleState.Failed);
+        AnswerProlog(Answer(Outcome.Failed, _failedIn, _error!));
+        if (_epilogWaiters.Count > 0) EnterStopping(); // an epilog came during the cleanup: make sure, then end
+    }
+
+    private void FinishStopping(string? cleanupError)
+    {
+        JobAnswer answer;
+        if (cleanupError is null)
+        {
+            answer = Answer(Outcome.Stopped, LifecycleState.Done, "tracing stopped; nothing of the job is left on this node");
+            Enter(LifecycleState.Done);
+        }
+        else
+        {
+            answer = Answer(Outcome.Failed, LifecycleState.Stopping, $"could not clean up: {cleanupError}");
+            _log.Error("{JobId}: epilog could not clean up: {Cause}", _job, cleanupError);
+        }
+        AnswerProlog(Answer(Outcome.Canceled, LifecycleState.Stopping, "the job's epilog ran before tracing was ready"));
+        foreach (var waiter in _epilogWaiters) waiter.Tell(answer);
+        _epilogWaiters.Clear();
+        End(answer);
+    }
+
+    /// <summary>Stops the unit if it may run, then removes the env file, ready file and probe copy; reports every failure.</summary>
+    private void RunCleanup(LifecycleState state)
+    {
+        var (job, ports, stopUnit) = (_job, _ports, _unitMayRun);
+        Run(state, _timeouts.Stop, async ct =>
+        {
+            var problems = new List<string>();
+            async Task Try(string what, Func<Task> action)
+            {
+                try { await action().ConfigureAwait(false); }
+                catch (Exception e) when (e is not OperationCanceledException) { problems.Add($"{what}: {Describe(e)}"); }
+            }
+            if (stopUnit) await Try("stop unit", () => ports.Units.StopAsync(job, ct)).ConfigureAwait(false);
+            await Try("remove env file", () => ports.EnvFiles.RemoveAsync(job, ct)).ConfigureAwait(false);
+            await Try("remove ready file", () => ports.ReadyFiles.RemoveAsync(job, ct)).ConfigureAwait(false);
+            await Try("remove probe copy", () => ports.Probes.ReleaseAsync(job, ct)).ConfigureAwait(false);
+            ct.ThrowIfCancellationRequested();
+            if (problems.Count > 0) throw new CleanupIncompleteException(string.Join("; ", problems));
+            return null;
+        });
+    }
+
+    // ---- mechanics ------------------------------------------------------------------------
+
+    /// <summary>
+    /// Enters a state whose work runs as a task: the previous step is cancelled, the state's
+    /// timer starts, and the result comes back as a message tagged with this generation.
+    /// </summary>
+    private void Run(LifecycleState state, TimeSpan timeout, Func<CancellationToken, Task<object?>> work)
+    {
+        _step?.Cancel();
+        _step?.Dispose();
+        _step = new CancellationTokenSource();
+        var generation = ++_generation;
+        var token = _step.Token;
+        Enter(state);
+        Timers.StartSingleTimer(StateTimer, new StateTimedOut(generation, timeout), timeout);
+        Task.Run(() => work(token), token).PipeTo(Self,
+            success: result => new StepSucceeded(generation, result),
+            failure: e => new StepFailed(generation, e));
+    }
+
+    private void Enter(LifecycleState state)
+    {
+        _state = state;
+        _stateSince = Now;
+        Context.Parent.Tell(new JobStateChanged(_job, _request?.Uid ?? 0, _user, state, _stateSince, _readyAfter, _error));
+    }
+
+    private void AnswerProlog(JobAnswer answer)
+    {
+        _prologAnswer ??= answer;
+        foreach (var waiter in _prologWaiters) waiter.Tell(_prologAnswer);
+        _prologWaiters.Clear();
+    }
+
+    private void End(JobAnswer answer)
+    {
+        _ended = true;
+        Timers.CancelAll();
+        Context.Parent.Tell(new JobEnded(_job, answer));
+        Context.Stop(Self);
+    }
+
+    private JobAnswer Answer(Outcome outcome, LifecycleState state, string message) =>
+        new(_job, outcome, state, message, Elapsed);
+
+    private static string Describe(Exception e) => e switch
+    {
+        AggregateException { InnerExceptions.Count: 1 } a => Describe(a.InnerExceptions[0]),
+        TaskCanceledException => "cancelled",
+        _ => e.Message,
+    };
+
+    private enum LifecycleStart { Prolog, Epilog, Adopted, AfterCrash }
+
+    private sealed record Resolved(string User, TracerEnvironment? Environment);
+    private sealed record StepSucceeded(int Generation, object? Result);
+    private sealed record StepFailed(int Generation, Exception Cause);
+    private sealed record StateTimedOut(int Generation, TimeSpan After);
+    private sealed record UnitExited(UnitExit Exit);
+    private sealed class CleanupIncompleteException(string message) : Exception(message);
+}

@@ -1,0 +1,9 @@
+namespace Datacrumbs.Actors.Ports;
+
+/// <summary>Everything a lifecycle talks through: real adapters in the daemon, in-memory fakes in the specs.</summary>
+public sealed record LifecyclePorts(
+    IJobMetadataSource Metadata,
+    IProbeAdmission Probes,
+    IEnvFiles EnvFiles,
+    IUnitBackend Units,
+    IReadyFiles ReadyFiles);

@@ -1,0 +1,136 @@
+using Akka.Actor;
+using Akka.Event;
+using Datacrumbs.Actors.Lifecycle;
+using Datacrumbs.Actors.Ports;
+using Datacrumbs.Messages.Jobs;
+
+namespace Datacrumbs.Actors.Supervision;
+
+/// <summary>
+/// Owns one <see cref="JobLifecycle"/> per job. Routes prologs and epilogs to it (creating it
+/// when needed), keeps the status table fed by its children, and contains failures: a child
+/// that throws is stopped, its waiters are answered, and a cleanup lifecycle takes its place,
+/// so one job's crash never touches another job.
+/// </summary>
+public sealed class JobSupervisor : ReceiveActor
+{
+    private readonly LifecyclePorts _ports;
+    private readonly LifecycleTimeouts _timeouts;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly Dictionary<JobId, Child> _children = new();
+    private readonly Dictionary<IActorRef, JobId> _jobsByChild = new();
+    private readonly RecentlyEnded _recent;
+    private long _incarnation;
+
+    public JobSupervisor(LifecyclePorts ports, LifecycleTimeouts timeouts, int rememberEnded = 4096)
+    {
+        _ports = ports;
+        _timeouts = timeouts;
+        _recent = new RecentlyEnded(rememberEnded);
+
+        Receive<Prolog>(OnProlog);
+        Receive<Epilog>(OnEpilog);
+        Receive<AdoptJobs>(OnAdopt);
+        Receive<StatusQuery>(q => Sender.Tell(new StatusReport(Status(q.Uid))));
+        Receive<JobStateChanged>(OnStateChanged);
+        Receive<JobEnded>(OnEnded);
+        Receive<Terminated>(OnTerminated);
+    }
+
+    public static Props Props(LifecyclePorts ports, LifecycleTimeouts timeouts, int rememberEnded = 4096) =>
+        Akka.Actor.Props.Create(() => new JobSupervisor(ports, timeouts, rememberEnded));
+
+    /// <summary>Any exception in a lifecycle stops that lifecycle only; <see cref="OnTerminated"/> takes it from there.</summary>
+    protected override SupervisorStrategy SupervisorStrategy() =>
+        new OneForOneStrategy(e =>
+        {
+            _log.Error(e, "a job lifecycle crashed: {Cause}", e.Message);
+            return Directive.Stop;
+        });
+
+    private void OnProlog(Prolog prolog)
+    {
+        var job = prolog.Request.Job;
+        if (_children.TryGetValue(job, out var child)) { child.Actor.Forward(prolog); return; }
+        if (_recent.TryGet(job, out var ended))
+        {
+            Sender.Tell(ended.Outcome == Outcome.NotRequested
+                ? ended
+                : ended with { Outcome = Outcome.Canceled, Message = "the job's epilog already ran on this node" });
+            return;
+        }
+        Spawn(job, prolog.Request, JobLifecycle.ForProlog(prolog.Request, _ports, _timeouts)).Forward(prolog);
+    }
+
+    private void OnEpilog(Epilog epilog)
+    {
+        if (_children.TryGetValue(epilog.Job, out var child)) { child.Actor.Forward(epilog); return; }
+        if (_recent.TryGet(epilog.Job, out var ended) && ended.Outcome is Outcome.NotRequested or Outcome.Stopped)
+        {
+            Sender.Tell(ended with { Outcome = Outcome.Stopped, State = LifecycleState.Done, Message = "nothing of the job is left on this node" });
+            return;
+        }
+        Spawn(epilog.Job, null, JobLifecycle.ForEpilog(epilog.Job, _ports, _timeouts)).Forward(epilog);
+    }
+
+    private void OnAdopt(AdoptJobs adopt)
+    {
+        foreach (var job in adopt.Jobs.Where(j => !_children.ContainsKey(j.Job)))
+            Spawn(job.Job, new JobRequest(job.Job, job.Uid), JobLifecycle.Adopted(job, _ports, _timeouts));
+    }
+
+    private void OnStateChanged(JobStateChanged change)
+    {
+        if (!_children.TryGetValue(change.Job, out var child) || !child.Actor.Equals(Sender)) return;
+        child.Status = new JobStatus(change.Job.ToString(), change.Uid, change.User, change.State, change.Since,
+            JobNames.Unit(change.Job), change.ReadyAfter?.TotalMilliseconds, change.Error);
+    }
+
+    private void OnEnded(JobEnded ended)
+    {
+        if (!_jobsByChild.Remove(Sender)) return;
+        Context.Unwatch(Sender);
+        _children.Remove(ended.Job);
+        _recent.Add(ended.Answer);
+    }
+
+    private void OnTerminated(Terminated terminated)
+    {
+        if (!_jobsByChild.Remove(terminated.ActorRef, out var job)) return; // ended normally
+        var crashed = _children[job];
+        _children.Remove(job);
+        if (crashed.IsCleanupAfterCrash)
+        {
+            _log.Error("{JobId}: cleanup after a crash crashed too; the epilog will try again", job);
+            return;
+        }
+        _log.Warning("{JobId}: lifecycle crashed in {State}; cleaning up", job, crashed.Status?.State);
+        Spawn(job, crashed.Request, JobLifecycle.AfterCrash(job, crashed.Request, _ports, _timeouts), cleanupAfterCrash: true);
+    }
+
+    private IActorRef Spawn(JobId job, JobRequest? request, Props props, bool cleanupAfterCrash = false)
+    {
+        // Names carry the job for the logs, and an incarnation so a stopping child never blocks its successor's name.
+        var actor = Context.ActorOf(props, $"{job}-{++_incarnation}");
+        Context.Watch(actor);
+        _children[job] = new Child(actor, request, cleanupAfterCrash);
+        _jobsByChild[actor] = job;
+        return actor;
+    }
+
+    private List<JobStatus> Status(uint? uid) =>
+        _children.Values
+            .Select(c => c.Status)
+            .OfType<JobStatus>()
+            .Where(s => uid is null || s.Uid == uid)
+            .OrderBy(s => s.Since)
+            .ToList();
+
+    private sealed class Child(IActorRef actor, JobRequest? request, bool isCleanupAfterCrash)
+    {
+        public IActorRef Actor { get; } = actor;
+        public JobRequest? Request { get; } = request;
+        public bool IsCleanupAfterCrash { get; } = isCleanupAfterCrash;
+        public JobStatus? Status { get; set; }
+    }
+}

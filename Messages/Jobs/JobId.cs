@@ -1,0 +1,136 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
+using System.Text;
+
+namespace Datacrumbs.Messages.Jobs;
+
+/// <summary>
+/// A Flux job id: an unsigned 64-bit integer with several text forms.
+/// The canonical form used in unit names, file names and log fields is f58plain
+/// (ASCII 'f' prefix), as flux-core's own flux-run-prolog uses for unit names:
+/// it needs no escaping in a systemd instance name and reads like what `flux jobs` shows.
+/// </summary>
+public readonly record struct JobId(ulong Value) : IComparable<JobId>
+{
+    private const string F58Digits = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+    private const char F58Prefix = '\u0192'; // ƒ, used by Flux in UTF-8 locales
+    private const int MaxTextLength = 64;    // longer than any valid form; bounds the work on hostile input
+
+    /// <summary>Canonical form: f58 with the ASCII prefix, e.g. <c>fELtY71</c>.</summary>
+    public override string ToString() => Format(JobIdFormat.F58Plain);
+
+    public int CompareTo(JobId other) => Value.CompareTo(other.Value);
+
+    public string Format(JobIdFormat format) => format switch
+    {
+        JobIdFormat.Decimal => Value.ToString(CultureInfo.InvariantCulture),
+        JobIdFormat.F58 => F58Prefix + EncodeF58(Value),
+        JobIdFormat.F58Plain => "f" + EncodeF58(Value),
+        JobIdFormat.Hex => "0x" + Value.ToString("x", CultureInfo.InvariantCulture),
+        JobIdFormat.DotHex => DotHex(Value),
+        JobIdFormat.Kvs => "job." + DotHex(Value),
+        _ => throw new ArgumentOutOfRangeException(nameof(format), format, "unknown job id format"),
+    };
+
+    public static JobId Parse(string text) =>
+        TryParse(text, out var id, out var error) ? id : throw new FormatException(error);
+
+    /// <summary>
+    /// Accepts decimal, f58 (prefix 'ƒ' or 'f'), hex (0x...), dothex (xxxx.xxxx.xxxx.xxxx)
+    /// and kvs (job.xxxx.xxxx.xxxx.xxxx). Surrounding whitespace is not accepted.
+    /// </summary>
+    public static bool TryParse(string? text, out JobId id, [NotNullWhen(false)] out string? error)
+    {
+        id = default;
+        if (string.IsNullOrEmpty(text)) { error = "job id is empty"; return false; }
+        if (text.Length > MaxTextLength) { error = $"job id is too long ({text.Length} characters)"; return false; }
+
+        ulong value;
+        bool ok;
+        if (text[0] == F58Prefix) ok = TryDecodeF58(text.AsSpan(1), out value);
+        else if (text.StartsWith("0x", StringComparison.Ordinal)) ok = TryParseHex(text.AsSpan(2), out value);
+        else if (text.StartsWith("job.", StringComparison.Ordinal)) ok = TryParseDotHex(text.AsSpan(4), out value);
+        else if (text[0] == 'f') ok = TryDecodeF58(text.AsSpan(1), out value);
+        else if (text.Length == 19 && text[4] == '.') ok = TryParseDotHex(text, out value);
+        else ok = TryParseDecimal(text, out value);
+
+        if (!ok) { error = $"'{Printable(text)}' is not a job id (expected decimal, f58 such as ƒLUv or fLUv, or 0x hex)"; return false; }
+        id = new JobId(value);
+        error = null;
+        return true;
+    }
+
+    private static string EncodeF58(ulong value)
+    {
+        if (value == 0) return "1";
+        Span<char> buffer = stackalloc char[12];
+        var i = buffer.Length;
+        while (value > 0)
+        {
+            buffer[--i] = F58Digits[(int)(value % 58)];
+            value /= 58;
+        }
+        return new string(buffer[i..]);
+    }
+
+    private static bool TryDecodeF58(ReadOnlySpan<char> digits, out ulong value)
+    {
+        value = 0;
+        if (digits.IsEmpty) return false;
+        foreach (var c in digits)
+        {
+            var d = F58Digits.IndexOf(c);
+            if (d < 0) return false;
+            // value * 58 + d must fit in 64 bits
+            if (value > (ulong.MaxValue - (ulong)d) / 58) return false;
+            value = value * 58 + (ulong)d;
+        }
+        return true;
+    }
+
+    private static bool TryParseDecimal(ReadOnlySpan<char> text, out ulong value)
+    {
+        value = 0;
+        foreach (var c in text) if (c is < '0' or > '9') return false;
+        return ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out value);
+    }
+
+    private static bool TryParseHex(ReadOnlySpan<char> text, out ulong value)
+    {
+        value = 0;
+        if (text.IsEmpty || text.Length > 16) return false;
+        foreach (var c in text) if (!char.IsAsciiHexDigit(c)) return false;
+        return ulong.TryParse(text, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out value);
+    }
+
+    private static bool TryParseDotHex(ReadOnlySpan<char> text, out ulong value)
+    {
+        value = 0;
+        if (text.Length != 19) return false;
+        for (var group = 0; group < 4; group++)
+        {
+            var part = text.Slice(group * 5, 4);
+            if (group < 3 && text[group * 5 + 4] != '.') return false;
+            if (!TryParseHex(part, out var word)) return false;
+            value = (value << 16) | word;
+        }
+        return true;
+    }
+
+    private static string DotHex(ulong v) =>
+        string.Create(CultureInfo.InvariantCulture,
+            $"{(v >> 48) & 0xffff:x4}.{(v >> 32) & 0xffff:x4}.{(v >> 16) & 0xffff:x4}.{v & 0xffff:x4}");
+
+    /// <summary>Hostile text goes into error messages and logs: show control characters escaped.</summary>
+    public static string Printable(string text)
+    {
+        var sb = new StringBuilder(Math.Min(text.Length, MaxTextLength) + 8);
+        foreach (var c in text.Length > MaxTextLength ? text[..MaxTextLength] : text)
+        {
+            if (char.IsControl(c)) sb.Append(CultureInfo.InvariantCulture, $"\\x{(int)c:x2}");
+            else sb.Append(c);
+        }
+        if (text.Length > MaxTextLength) sb.Append("...");
+        return sb.ToString();
+    }
+}

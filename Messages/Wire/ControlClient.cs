@@ -1,0 +1,29 @@
+using System.Net.Sockets;
+
+namespace Datacrumbs.Messages.Wire;
+
+/// <summary>
+/// One request, one reply, over the daemon's Unix stream socket, all within a deadline.
+/// Used by datacrumbsctl (NativeAOT), the demo and the specs.
+/// </summary>
+public static class ControlClient
+{
+    public static async Task<ControlReply> SendAsync(string socketPath, ControlRequest request, TimeSpan timeout, CancellationToken ct = default)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        deadline.CancelAfter(timeout);
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), deadline.Token).ConfigureAwait(false);
+            await using var stream = new NetworkStream(socket, ownsSocket: false);
+            await Frames.WriteAsync(stream, request, WireJson.Default.ControlRequest, deadline.Token).ConfigureAwait(false);
+            return await Frames.ReadAsync(stream, WireJson.Default.ControlReply, Frames.DefaultMaxReplyBytes, deadline.Token).ConfigureAwait(false)
+                   ?? throw new ProtocolException("the daemon closed the connection without replying");
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            throw new TimeoutException($"no reply from the daemon at {socketPath} within {timeout.TotalSeconds:0.#} s");
+        }
+    }
+}
