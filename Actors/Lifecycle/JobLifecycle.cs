@@ -34,7 +34,6 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
     private string? _error;
     private JobAnswer? _prologAnswer;
     private bool _unitMayRun;
-    private bool _ended;
     private int _generation;
     private CancellationTokenSource? _step;
 
@@ -55,7 +54,7 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
     public static Props AfterCrash(JobId job, JobRequest? request, LifecyclePorts ports, LifecycleTimeouts timeouts) =>
         Props.Create(() => new JobLifecycle(job, request, LifecycleStart.AfterCrash, ports, timeouts, null));
 
-    private JobLifecycle(JobId job, JobRequest? request, LifecycleStart start, LifecyclePorts ports, LifecycleTimeouts timeouts, string? user)
+    public JobLifecycle(JobId job, JobRequest? request, LifecycleStart start, LifecyclePorts ports, LifecycleTimeouts timeouts, string? user)
     {
         _job = job;
         _request = request;
@@ -104,14 +103,11 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
         }
     }
 
+    /// <summary>Whatever stops this actor (its end, or the supervisor after a crash) cancels the step in flight.</summary>
     protected override void PostStop()
     {
         _step?.Cancel();
         _step?.Dispose();
-        if (_ended) return;
-        // Stopped by the supervisor after an exception: nobody may be left waiting.
-        var answer = Answer(Outcome.Failed, _state, $"the lifecycle stopped unexpectedly in state {_state}; cleanup follows");
-        foreach (var waiter in _prologWaiters.Concat(_epilogWaiters)) waiter.Tell(answer);
     }
 
     // ---- commands -------------------------------------------------------------------------
@@ -359,7 +355,6 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
 
     private void End(JobAnswer answer)
     {
-        _ended = true;
         Timers.CancelAll();
         Context.Parent.Tell(new JobEnded(_job, answer));
         Context.Stop(Self);
@@ -375,7 +370,6 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
         _ => e.Message,
     };
 
-    private enum LifecycleStart { Prolog, Epilog, Adopted, AfterCrash }
 
     private sealed record Resolved(string User, TracerEnvironment? Environment);
     private sealed record StepSucceeded(int Generation, object? Result);

@@ -51,7 +51,7 @@ public sealed class JobSupervisor : ReceiveActor
     private void OnProlog(Prolog prolog)
     {
         var job = prolog.Request.Job;
-        if (_children.TryGetValue(job, out var child)) { child.Actor.Forward(prolog); return; }
+        if (_children.TryGetValue(job, out var child)) { Forward(child, prolog); return; }
         if (_recent.TryGet(job, out var ended))
         {
             Sender.Tell(ended.Outcome == Outcome.NotRequested
@@ -59,24 +59,27 @@ public sealed class JobSupervisor : ReceiveActor
                 : ended with { Outcome = Outcome.Canceled, Message = "the job's epilog already ran on this node" });
             return;
         }
-        Spawn(job, prolog.Request, JobLifecycle.ForProlog(prolog.Request, _ports, _timeouts)).Forward(prolog);
+        Forward(Spawn(job, prolog.Request, JobLifecycle.ForProlog(prolog.Request, _ports, _timeouts)), prolog);
     }
 
     private void OnEpilog(Epilog epilog)
     {
-        if (_children.TryGetValue(epilog.Job, out var child)) { child.Actor.Forward(epilog); return; }
+        if (_children.TryGetValue(epilog.Job, out var child)) { Forward(child, epilog); return; }
         if (_recent.TryGet(epilog.Job, out var ended) && ended.Outcome is Outcome.NotRequested or Outcome.Stopped)
         {
             Sender.Tell(ended with { Outcome = Outcome.Stopped, State = LifecycleState.Done, Message = "nothing of the job is left on this node" });
             return;
         }
-        Spawn(epilog.Job, null, JobLifecycle.ForEpilog(epilog.Job, _ports, _timeouts)).Forward(epilog);
+        Forward(Spawn(epilog.Job, null, JobLifecycle.ForEpilog(epilog.Job, _ports, _timeouts)), epilog);
     }
 
     private void OnAdopt(AdoptJobs adopt)
     {
-        foreach (var job in adopt.Jobs.Where(j => !_children.ContainsKey(j.Job)))
+        foreach (var job in adopt.Running.Where(j => !_children.ContainsKey(j.Job)))
             Spawn(job.Job, new JobRequest(job.Job, job.Uid), JobLifecycle.Adopted(job, _ports, _timeouts));
+        // A leftover's cleanup is not its epilog: a prolog retried after the restart must still start tracing.
+        foreach (var job in adopt.Leftovers.Where(j => !_children.ContainsKey(j)))
+            Spawn(job, null, JobLifecycle.ForEpilog(job, _ports, _timeouts), rememberEnd: false);
     }
 
     private void OnStateChanged(JobStateChanged change)
@@ -90,8 +93,7 @@ public sealed class JobSupervisor : ReceiveActor
     {
         if (!_jobsByChild.Remove(Sender)) return;
         Context.Unwatch(Sender);
-        _children.Remove(ended.Job);
-        _recent.Add(ended.Answer);
+        if (_children.Remove(ended.Job, out var child) && child.RememberEnd) _recent.Add(ended.Answer);
     }
 
     private void OnTerminated(Terminated terminated)
@@ -99,6 +101,10 @@ public sealed class JobSupervisor : ReceiveActor
         if (!_jobsByChild.Remove(terminated.ActorRef, out var job)) return; // ended normally
         var crashed = _children[job];
         _children.Remove(job);
+        // Whoever asked this lifecycle gets an answer; those it already answered ignore a second one.
+        var answer = new JobAnswer(job, Outcome.Failed, crashed.Status?.State ?? LifecycleState.Resolving,
+            $"the job's lifecycle crashed in {crashed.Status?.State.ToString() ?? "its start"} (see the journal); cleanup follows", TimeSpan.Zero);
+        foreach (var waiter in crashed.Waiters) waiter.Tell(answer);
         if (crashed.IsCleanupAfterCrash)
         {
             _log.Error("{JobId}: cleanup after a crash crashed too; the epilog will try again", job);
@@ -108,14 +114,20 @@ public sealed class JobSupervisor : ReceiveActor
         Spawn(job, crashed.Request, JobLifecycle.AfterCrash(job, crashed.Request, _ports, _timeouts), cleanupAfterCrash: true);
     }
 
-    private IActorRef Spawn(JobId job, JobRequest? request, Props props, bool cleanupAfterCrash = false)
+    private void Forward(Child child, object command)
+    {
+        child.Waiters.Add(Sender);
+        child.Actor.Forward(command);
+    }
+
+    private Child Spawn(JobId job, JobRequest? request, Props props, bool cleanupAfterCrash = false, bool rememberEnd = true)
     {
         // Names carry the job for the logs, and an incarnation so a stopping child never blocks its successor's name.
         var actor = Context.ActorOf(props, $"{job}-{++_incarnation}");
         Context.Watch(actor);
-        _children[job] = new Child(actor, request, cleanupAfterCrash);
+        _children[job] = new Child(actor, request, cleanupAfterCrash, rememberEnd);
         _jobsByChild[actor] = job;
-        return actor;
+        return _children[job];
     }
 
     private List<JobStatus> Status(uint? uid) =>
@@ -126,11 +138,14 @@ public sealed class JobSupervisor : ReceiveActor
             .OrderBy(s => s.Since)
             .ToList();
 
-    private sealed class Child(IActorRef actor, JobRequest? request, bool isCleanupAfterCrash)
+    private sealed class Child(IActorRef actor, JobRequest? request, bool isCleanupAfterCrash, bool rememberEnd)
     {
+        public bool RememberEnd { get; } = rememberEnd;
         public IActorRef Actor { get; } = actor;
         public JobRequest? Request { get; } = request;
         public bool IsCleanupAfterCrash { get; } = isCleanupAfterCrash;
         public JobStatus? Status { get; set; }
+        /// <summary>Everyone who sent this lifecycle a command: answered by the supervisor if it crashes.</summary>
+        public List<IActorRef> Waiters { get; } = new(1);
     }
 }

@@ -8,5 +8,8 @@ public sealed record StatusQuery(uint? Uid);
 
 public sealed record StatusReport(IReadOnlyList<JobStatus> Jobs);
 
-/// <summary>Take over jobs found running at start so that their epilogs stop them.</summary>
-public sealed record AdoptJobs(IReadOnlyList<AdoptedJob> Jobs);
+/// <summary>
+/// What the daemon found at start: jobs still running (adopted, so that their epilogs stop
+/// them) and jobs with files but no running unit (cleaned up now, without an answer to anyone).
+/// </summary>
+public sealed record AdoptJobs(IReadOnlyList<AdoptedJob> Running, IReadOnlyList<JobId> Leftovers);

@@ -30,6 +30,14 @@ public static class JobNames
         return JobId.TryParse(text, out id, out _) && id.ToString() == text;
     }
 
+    /// <summary>The job any per-job run-dir file belongs to, whatever its suffix (for leftovers after a restart).</summary>
+    public static bool TryParseAnyFile(string fileName, out JobId id)
+    {
+        id = default;
+        var dot = fileName.IndexOf('.');
+        return dot > FilePrefix.Length && TryParseFile(fileName, fileName[dot..], out id);
+    }
+
     /// <summary>Recovers the job from a unit name such as <c>datacrumbs@fELtY71.service</c>.</summary>
     public static bool TryParseUnit(string unitName, out JobId id)
     {

@@ -8,5 +8,5 @@ public sealed record JobStatus(
     LifecycleState State,
     DateTimeOffset Since,
     string Unit,
-    double? ReadyAfterMs,
-    string? LastError);
+    double? ReadyAfterMs = null,
+    string? LastError = null);

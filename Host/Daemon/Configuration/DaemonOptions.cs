@@ -1,0 +1,68 @@
+using Datacrumbs.Actors.Lifecycle;
+using Datacrumbs.Messages.Wire;
+
+namespace Datacrumbs.Daemon.Configuration;
+
+/// <summary>
+/// The daemon's settings: /etc/datacrumbs/datacrumbsd.json, then environment variables
+/// (DATACRUMBSD_RUNDIR, DATACRUMBSD_TIMEOUTS__READY, ...), then command-line flags.
+/// Every field has a default that is right for a production node.
+/// </summary>
+public sealed class DaemonOptions
+{
+    /// <summary>Env files, ready files, probe copies and the control socket live here (root-owned).</summary>
+    public string RunDir { get; set; } = "/run/datacrumbs";
+    /// <summary>The control socket; default &lt;RunDir&gt;/datacrumbsd.sock.</summary>
+    public string? Socket { get; set; }
+    /// <summary>auto (systemd where it is PID 1, else process), systemd, or process.</summary>
+    public BackendKind Backend { get; set; } = BackendKind.Auto;
+    /// <summary>The tracer command for the process backend; the probe file and run id are appended.</summary>
+    public List<string> Tracer { get; set; } = ["/usr/libexec/datacrumbs/datacrumbs-tracer"];
+    /// <summary>Extra variables for the tracer under the process backend.</summary>
+    public Dictionary<string, string> TracerEnvironment { get; set; } = new();
+    /// <summary>Seconds between SIGTERM and SIGKILL when the process backend stops a tracer.</summary>
+    public double KillAfterSeconds { get; set; } = 10;
+    public TimeoutOptions Timeouts { get; set; } = new();
+    public FailurePolicy OnFailure { get; set; } = FailurePolicy.Continue;
+    /// <summary>Users (names or uids) besides root allowed to start and stop tracing: the Flux instance owner.</summary>
+    public List<string> AllowedCallers { get; set; } = ["flux"];
+    /// <summary>Where the jobspec comes from: the flux command (run with the prolog's FLUX_URI).</summary>
+    public string FluxCommand { get; set; } = "flux";
+    public long MaxProbeFileBytes { get; set; } = 16 * 1024 * 1024;
+    /// <summary>Open control connections served at once; more are answered "busy" and closed.</summary>
+    public int MaxConnections { get; set; } = 1024;
+    /// <summary>Seconds a client has to send its request after connecting.</summary>
+    public double RequestReadSeconds { get; set; } = 5;
+    /// <summary>Ended jobs whose answers are kept for late duplicate prologs and epilogs.</summary>
+    public int RememberEndedJobs { get; set; } = 4096;
+
+    public string SocketPath => Socket ?? Path.Combine(RunDir, "datacrumbsd.sock");
+
+    public sealed class TimeoutOptions
+    {
+        public double Resolve { get; set; } = 10;
+        public double WriteEnv { get; set; } = 5;
+        public double Start { get; set; } = 30;
+        public double Ready { get; set; } = 120;
+        public double Stop { get; set; } = 60;
+
+        public LifecycleTimeouts ToLifecycle() => new()
+        {
+            Resolve = TimeSpan.FromSeconds(Resolve),
+            WriteEnv = TimeSpan.FromSeconds(WriteEnv),
+            Start = TimeSpan.FromSeconds(Start),
+            Ready = TimeSpan.FromSeconds(Ready),
+            Stop = TimeSpan.FromSeconds(Stop),
+        };
+    }
+
+    /// <summary>Refuses settings that cannot work, with the key to fix.</summary>
+    public void Validate()
+    {
+        if (!Path.IsPathFullyQualified(RunDir)) throw new InvalidOperationException($"RunDir must be an absolute path, not '{RunDir}'");
+        if (Tracer.Count == 0 || string.IsNullOrWhiteSpace(Tracer[0])) throw new InvalidOperationException("Tracer must name the tracer command");
+        foreach (var (name, value) in new[] { ("Resolve", Timeouts.Resolve), ("WriteEnv", Timeouts.WriteEnv), ("Start", Timeouts.Start), ("Ready", Timeouts.Ready), ("Stop", Timeouts.Stop), ("KillAfterSeconds", KillAfterSeconds), ("RequestReadSeconds", RequestReadSeconds) })
+            if (value <= 0 || value > 24 * 3600) throw new InvalidOperationException($"timeout {name} must be between 0 and 86400 seconds, not {value}");
+        if (MaxConnections < 1) throw new InvalidOperationException("MaxConnections must be at least 1");
+    }
+}

@@ -1,0 +1,20 @@
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+
+namespace Datacrumbs.Daemon.Control;
+
+/// <summary>Turns the configured privileged callers (user names or uids) into uids.</summary>
+public static class CallerIdentities
+{
+    public static IReadOnlySet<uint> Resolve(IEnumerable<string> callers, ILogger log)
+    {
+        var uids = new HashSet<uint> { Native.Libc.geteuid() }; // the daemon's own user (a non-root demo) may drive it
+        foreach (var caller in callers)
+        {
+            if (uint.TryParse(caller, NumberStyles.None, CultureInfo.InvariantCulture, out var uid)) uids.Add(uid);
+            else if (Users.UserDirectory.UidOf(caller) is { } named) uids.Add(named);
+            else log.LogWarning("allowed caller '{Caller}' is not a known user; ignored", caller);
+        }
+        return uids;
+    }
+}

@@ -1,0 +1,134 @@
+using System.Net.Sockets;
+using Datacrumbs.Messages.Wire;
+using Microsoft.Extensions.Logging;
+
+namespace Datacrumbs.Daemon.Control;
+
+/// <summary>
+/// The daemon's Unix stream socket: one request and one reply per connection. Every connection
+/// is bounded: a slot among <see cref="ControlSocketOptions.MaxConnections"/> (beyond that the
+/// client is told the daemon is busy), a deadline to send its request, a frame size limit. A bad
+/// client gets an error naming its mistake and never disturbs the others.
+/// </summary>
+public sealed class ControlSocketServer(ControlSocketOptions options, RequestHandler handler, ILogger<ControlSocketServer> log) : IAsyncDisposable
+{
+    private readonly CancellationTokenSource _stopping = new();
+    private Socket? _listener;
+    private Task? _acceptLoop;
+    private SemaphoreSlim? _slots;
+
+    public void Start()
+    {
+        if (File.Exists(options.Path)) File.Delete(options.Path); // a stale socket from an earlier run
+        _listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        _listener.Bind(new UnixDomainSocketEndPoint(options.Path));
+        // Anyone may connect (status is for everyone); what they may do is decided per request from SO_PEERCRED.
+        File.SetUnixFileMode(options.Path, (UnixFileMode)0b110_110_110);
+        _listener.Listen(512);
+        _slots = new SemaphoreSlim(options.MaxConnections);
+        _acceptLoop = Task.Run(AcceptLoopAsync);
+        log.LogInformation("listening on {Socket}", options.Path);
+    }
+
+    private async Task AcceptLoopAsync()
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            Socket client;
+            try
+            {
+                client = await _listener!.AcceptAsync(_stopping.Token);
+            }
+            catch (OperationCanceledException) { break; }
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.OperationAborted or SocketError.Interrupted) { break; }
+            catch (SocketException e)
+            {
+                // EMFILE and the like: say so and keep serving; the backlog holds the clients meanwhile.
+                log.LogError("accept on {Socket} failed: {Cause}", options.Path, e.Message);
+                continue;
+            }
+            _ = ServeAsync(client);
+        }
+    }
+
+    private async Task ServeAsync(Socket client)
+    {
+        using var _ = client;
+        await using var stream = new NetworkStream(client, ownsSocket: false);
+        if (!_slots!.Wait(0))
+        {
+            await TryReplyAsync(stream, ControlReply.Error(ReplyStatus.Unavailable, $"the daemon is busy ({options.MaxConnections} connections open); try again"));
+            return;
+        }
+        try
+        {
+            var caller = PeerCredentials.Of(client);
+            var request = await ReadRequestAsync(stream);
+            if (request.Reply is { } error)
+            {
+                log.LogWarning("rejected a request from uid {CallerUid} (pid {CallerPid}): {Cause}", caller.Uid, caller.Pid, error.Message);
+                await TryReplyAsync(stream, error);
+                return;
+            }
+            var reply = await handler.HandleAsync(request.Request!, caller, _stopping.Token);
+            await TryReplyAsync(stream, reply);
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            await TryReplyAsync(stream, ControlReply.Error(ReplyStatus.Unavailable, "the daemon is shutting down"));
+        }
+        catch (Exception e)
+        {
+            log.LogError(e, "control connection failed: {Cause}", e.Message);
+            await TryReplyAsync(stream, ControlReply.Error(ReplyStatus.Unavailable, $"internal error: {e.Message}"));
+        }
+        finally
+        {
+            _slots.Release();
+        }
+    }
+
+    private async Task<(ControlRequest? Request, ControlReply? Reply)> ReadRequestAsync(NetworkStream stream)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+        deadline.CancelAfter(options.RequestReadTimeout);
+        try
+        {
+            var request = await Frames.ReadAsync(stream, WireJson.Default.ControlRequest, options.MaxRequestBytes, deadline.Token);
+            return request is null
+                ? (null, ControlReply.Error(ReplyStatus.BadRequest, "connection closed before a request was sent"))
+                : (request, null);
+        }
+        catch (ProtocolException e)
+        {
+            return (null, ControlReply.Error(ReplyStatus.BadRequest, $"bad request: {e.Message}"));
+        }
+        catch (OperationCanceledException) when (!_stopping.IsCancellationRequested)
+        {
+            return (null, ControlReply.Error(ReplyStatus.BadRequest, $"no complete request within {options.RequestReadTimeout.TotalSeconds:0.#} s"));
+        }
+    }
+
+    /// <summary>Replies within a short deadline; a client that went away or never reads is not our problem.</summary>
+    private async Task TryReplyAsync(NetworkStream stream, ControlReply reply)
+    {
+        try
+        {
+            using var deadline = new CancellationTokenSource(options.RequestReadTimeout);
+            await Frames.WriteAsync(stream, reply, WireJson.Default.ControlReply, deadline.Token);
+        }
+        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            log.LogDebug("could not send a reply: {Cause}", e.Message);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync();
+        _listener?.Dispose();
+        if (_acceptLoop is not null) await _acceptLoop;
+        if (File.Exists(options.Path)) File.Delete(options.Path);
+        _stopping.Dispose();
+    }
+}

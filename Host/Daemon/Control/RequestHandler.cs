@@ -1,0 +1,83 @@
+using Akka.Actor;
+using Datacrumbs.Actors.Lifecycle;
+using Datacrumbs.Actors.Supervision;
+using Datacrumbs.Messages.Jobs;
+using Datacrumbs.Messages.Wire;
+
+namespace Datacrumbs.Daemon.Control;
+
+/// <summary>
+/// Turns one checked request from one identified caller into one reply: authorization, input
+/// checks with messages that name the problem, then an Ask of the job supervisor with a deadline
+/// longer than any lifecycle can take, so the actors, not this layer, decide timeouts.
+/// </summary>
+public sealed class RequestHandler(IActorRef supervisor, CallerPolicy callers, FailurePolicy onFailure, LifecycleTimeouts timeouts)
+{
+    private const int MaxFluxUriLength = 4096;
+    private static readonly TimeSpan StatusTimeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan Margin = TimeSpan.FromSeconds(5);
+
+    public async Task<ControlReply> HandleAsync(ControlRequest request, PeerCredentials caller, CancellationToken ct)
+    {
+        if (callers.Refusal(caller, request.Op) is { } refusal) return ControlReply.Error(ReplyStatus.Forbidden, refusal, request.Job);
+        try
+        {
+            return request.Op switch
+            {
+                Operation.Status => await StatusAsync(caller, ct),
+                Operation.Prolog => await PrologAsync(request, ct),
+                Operation.Epilog => await EpilogAsync(request, ct),
+                _ => ControlReply.Error(ReplyStatus.BadRequest, $"unknown operation {(int)request.Op}"),
+            };
+        }
+        catch (BadRequestException e)
+        {
+            return ControlReply.Error(ReplyStatus.BadRequest, e.Message, request.Job);
+        }
+        catch (AskTimeoutException)
+        {
+            return ControlReply.Error(ReplyStatus.Unavailable, "the daemon did not answer in time", request.Job);
+        }
+    }
+
+    private async Task<ControlReply> StatusAsync(PeerCredentials caller, CancellationToken ct)
+    {
+        var report = await supervisor.Ask<StatusReport>(new StatusQuery(callers.IsPrivileged(caller) ? null : caller.Uid), StatusTimeout, ct);
+        return new ControlReply { Status = ReplyStatus.Ok, Message = $"{report.Jobs.Count} job(s)", Jobs = report.Jobs };
+    }
+
+    private async Task<ControlReply> PrologAsync(ControlRequest request, CancellationToken ct)
+    {
+        var job = ParseJob(request.Job);
+        var uid = request.Uid ?? throw new BadRequestException("a prolog must name the job's user (uid; FLUX_JOB_USERID)");
+        if (request.FluxUri is { } uri && (uri.Length > MaxFluxUriLength || uri.Any(char.IsControl)))
+            throw new BadRequestException($"FLUX_URI '{JobId.Printable(uri)}' is not a usable URI");
+        var jobRequest = new JobRequest(job, uid, request.FluxUri, request.Metadata);
+        var answer = await supervisor.Ask<JobAnswer>(new Prolog(jobRequest), timeouts.PrologBudget + Margin, ct);
+        return Reply(answer);
+    }
+
+    private async Task<ControlReply> EpilogAsync(ControlRequest request, CancellationToken ct)
+    {
+        var job = ParseJob(request.Job);
+        // An epilog may find a prolog to cancel (its cleanup) and then the stop itself.
+        var answer = await supervisor.Ask<JobAnswer>(new Epilog(job), timeouts.Stop + timeouts.Stop + Margin, ct);
+        return Reply(answer);
+    }
+
+    private ControlReply Reply(JobAnswer answer) => new()
+    {
+        Status = ReplyStatus.Ok,
+        Job = answer.Job.ToString(),
+        Outcome = answer.Outcome,
+        State = answer.State,
+        Message = answer.Message,
+        Policy = onFailure,
+        ElapsedMs = Math.Round(answer.Elapsed.TotalMilliseconds, 3),
+    };
+
+    private static JobId ParseJob(string? text) =>
+        JobId.TryParse(text, out var job, out var error) ? job : throw new BadRequestException(error);
+
+    private sealed class BadRequestException(string message) : Exception(message);
+}

@@ -1,0 +1,46 @@
+using System.Runtime.InteropServices;
+
+namespace Datacrumbs.Daemon.Native;
+
+/// <summary>The few libc calls .NET does not wrap: signals to process groups and the effective uid.</summary>
+internal static partial class Libc
+{
+    public const int SIGKILL = 9;
+    public const int SIGTERM = 15;
+    public const int ESRCH = 3;
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int kill(int pid, int sig);
+
+    [LibraryImport("libc")]
+    public static partial uint geteuid();
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int pidfd_open(int pid, uint flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int poll(ref PollFd fds, nuint count, int timeoutMs);
+
+    [LibraryImport("libc")]
+    public static partial int close(int fd);
+
+    public const short POLLIN = 1;
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct PollFd
+    {
+        public int Fd;
+        public short Events;
+        public short Revents;
+    }
+
+    /// <summary>Sends a signal to a whole process group; false when the group no longer exists.</summary>
+    public static bool SignalGroup(int processGroup, int signal)
+    {
+        if (processGroup <= 1) throw new ArgumentOutOfRangeException(nameof(processGroup), "refusing to signal group <= 1");
+        if (kill(-processGroup, signal) == 0) return true;
+        var errno = Marshal.GetLastPInvokeError();
+        if (errno == ESRCH) return false;
+        throw new InvalidOperationException($"kill(-{processGroup}, {signal}) failed: {Marshal.GetPInvokeErrorMessage(errno)}");
+    }
+}

@@ -1,0 +1,8 @@
+namespace Datacrumbs.Daemon.Process;
+
+/// <summary>How the process backend runs the tracer.</summary>
+public sealed record ProcessBackendOptions(
+    string RunDir,
+    IReadOnlyList<string> Tracer,
+    IReadOnlyDictionary<string, string> Environment,
+    TimeSpan KillAfter);

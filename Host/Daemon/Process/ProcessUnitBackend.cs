@@ -1,0 +1,136 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Datacrumbs.Actors.Ports;
+using Datacrumbs.Daemon.Files;
+using Datacrumbs.Daemon.Native;
+using Datacrumbs.Messages.Jobs;
+using Microsoft.Extensions.Logging;
+
+namespace Datacrumbs.Daemon.Process;
+
+/// <summary>
+/// The embedded backend, for machines where systemd is not PID 1 (containers, laptops, CI, the
+/// demo): the daemon runs the tracer itself, the way <c>datacrumbs@.service</c> would. The tracer
+/// gets a clean environment plus the job's env file, runs in its own session and process group
+/// (started through <c>setsid</c>) so that a stop reaches every process it forked, and is
+/// stopped with SIGTERM, then SIGKILL after <see cref="ProcessBackendOptions.KillAfter"/>.
+/// A pid file (pid and start time) lets a restarted daemon stop tracers it did not start.
+/// </summary>
+public sealed class ProcessUnitBackend(ProcessBackendOptions options, EnvFileStore envFiles, ILogger<ProcessUnitBackend> log)
+    : IUnitBackend, IDisposable
+{
+    private const string PidSuffix = ".pid";
+    private readonly ConcurrentDictionary<JobId, Tracer> _running = new();
+
+    public string Name => "process";
+
+    public async Task<RunningUnit> StartAsync(JobId job, CancellationToken ct)
+    {
+        var environment = envFiles.Read(job);
+        var probeFile = environment[TracerEnvironment.ProbeFileKey] ?? throw new InvalidOperationException("env file has no DATACRUMBS_PROBE_FILE");
+        var runId = environment[TracerEnvironment.RunIdKey] ?? job.ToString();
+
+        var start = new ProcessStartInfo("setsid") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in options.Tracer) start.ArgumentList.Add(arg);
+        start.ArgumentList.Add(probeFile);
+        start.ArgumentList.Add(runId);
+        start.Environment.Clear();
+        start.Environment["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+        foreach (var (key, value) in options.Environment) start.Environment[key] = value;
+        foreach (var (key, value) in environment.Variables) start.Environment[key] = value;
+
+        var process = new System.Diagnostics.Process { StartInfo = start, EnableRaisingEvents = true };
+        var exited = new TaskCompletionSource<UnitExit>(TaskCreationOptions.RunContinuationsAsynchronously);
+        process.Exited += (_, _) => exited.TrySetResult(new UnitExit(Describe(process)));
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) log.LogInformation("{JobId}: tracer: {TracerOutput}", job, e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) log.LogInformation("{JobId}: tracer: {TracerOutput}", job, e.Data); };
+
+        ct.ThrowIfCancellationRequested();
+        if (!process.Start()) throw new InvalidOperationException($"could not start {options.Tracer[0]}");
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        var tracer = new Tracer(process, exited.Task);
+        _running[job] = tracer;
+        _ = exited.Task.ContinueWith(_ => Forget(job, tracer), TaskScheduler.Default);
+        if (ProcessIdentity.Of(process.Id) is { } identity)
+            await AtomicFile.WriteAsync(PidFile(job), System.Text.Encoding.ASCII.GetBytes(identity.ToString()),
+                UnixFileMode.UserRead | UnixFileMode.UserWrite, CancellationToken.None);
+        log.LogDebug("{JobId}: started tracer pid {Pid}", job, process.Id);
+        return new RunningUnit($"{options.Tracer[0]}[{process.Id}]", exited.Task);
+    }
+
+    public async Task StopAsync(JobId job, CancellationToken ct)
+    {
+        if (_running.TryGetValue(job, out var tracer))
+            await StopGroupAsync(tracer.Process.Id, tracer.Exited, ct);
+        else if (ReadPidFile(job) is { } orphan && orphan.IsAlive)
+            await StopGroupAsync(orphan.Pid, ProcessExit.WaitAsync(orphan, ct), ct);
+        File.Delete(PidFile(job));
+    }
+
+    public Task<IReadOnlyList<JobId>> ListAsync(CancellationToken ct)
+    {
+        var alive = Directory.EnumerateFiles(options.RunDir, JobNames.FilePrefix + "*" + PidSuffix)
+            .Select(Path.GetFileName)
+            .Select(name => JobNames.TryParseFile(name!, PidSuffix, out var id) ? id : (JobId?)null)
+            .OfType<JobId>()
+            .Where(job => _running.ContainsKey(job) || ReadPidFile(job) is { IsAlive: true })
+            .ToList();
+        return Task.FromResult<IReadOnlyList<JobId>>(alive);
+    }
+
+    /// <summary>SIGTERM to the group, SIGKILL after the grace period, and SIGKILL again for any straggler the leader left.</summary>
+    private async Task StopGroupAsync(int group, Task leaderExited, CancellationToken ct)
+    {
+        if (!Libc.SignalGroup(group, Libc.SIGTERM)) return;
+        try
+        {
+            await leaderExited.WaitAsync(options.KillAfter, ct);
+        }
+        catch (TimeoutException)
+        {
+            log.LogWarning("tracer group {Pid} ignored SIGTERM for {Seconds} s; sending SIGKILL", group, options.KillAfter.TotalSeconds);
+            Libc.SignalGroup(group, Libc.SIGKILL);
+            await leaderExited.WaitAsync(ct);
+        }
+        Libc.SignalGroup(group, Libc.SIGKILL);
+    }
+
+    private void Forget(JobId job, Tracer tracer)
+    {
+        _running.TryRemove(new KeyValuePair<JobId, Tracer>(job, tracer));
+        // The leader is gone; whatever it forked must not outlive it. Its group id cannot have been
+        // reused while any member lives, so this reaches only the tracer's own stragglers.
+        try { Libc.SignalGroup(tracer.Process.Id, Libc.SIGKILL); }
+        catch (InvalidOperationException e) { log.LogWarning("{JobId}: could not kill the tracer's process group: {Cause}", job, e.Message); }
+        tracer.Process.Dispose();
+    }
+
+    private string PidFile(JobId job) => Path.Combine(options.RunDir, JobNames.FilePrefix + job + PidSuffix);
+
+    private ProcessIdentity? ReadPidFile(JobId job)
+    {
+        try
+        {
+            return ProcessIdentity.TryParse(File.ReadAllText(PidFile(job)), out var identity) ? identity : null;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    private static string Describe(System.Diagnostics.Process process)
+    {
+        var code = process.ExitCode;
+        return code > 128 ? $"tracer killed by signal {code - 128}" : $"tracer exited with code {code}";
+    }
+
+    public void Dispose()
+    {
+        foreach (var tracer in _running.Values) tracer.Process.Dispose();
+    }
+
+    private sealed record Tracer(System.Diagnostics.Process Process, Task<UnitExit> Exited);
+}
