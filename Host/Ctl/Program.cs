@@ -1,1 +1,117 @@
-return 0;
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Datacrumbs.Ctl;
+using Datacrumbs.Messages.Jobs;
+using Datacrumbs.Messages.Wire;
+
+// datacrumbsctl: the small client of datacrumbsd, called by the Flux prolog and epilog hooks
+// on every job, and by operators. NativeAOT: it starts in milliseconds.
+var socket = new Option<string>("--socket")
+{
+    Description = "The daemon's control socket.",
+    DefaultValueFactory = _ => Environment.GetEnvironmentVariable("DATACRUMBS_SOCKET") is { Length: > 0 } s ? s : DaemonCall.DefaultSocket,
+    Recursive = true,
+};
+var timeout = new Option<double?>("--timeout") { Description = "Seconds to wait for the daemon's answer (default: longer than any lifecycle can take).", Recursive = true };
+var job = new Option<string?>("--job") { Description = "The job id, in any form (default: $FLUX_JOB_ID).", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("FLUX_JOB_ID") };
+var uid = new Option<string?>("--uid") { Description = "The job's user id (default: $FLUX_JOB_USERID).", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("FLUX_JOB_USERID") };
+var fluxUri = new Option<string?>("--flux-uri") { Description = "The broker to read the jobspec from (default: $FLUX_URI).", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("FLUX_URI") };
+
+var root = new RootCommand($"""
+    datacrumbsctl: talk to datacrumbsd, the DataCrumbs node daemon.
+
+    {ExitCodes.Help}
+    """);
+root.Options.Add(socket);
+root.Options.Add(timeout);
+
+TimeSpan Deadline(ParseResult parse, double defaultSeconds) => TimeSpan.FromSeconds(parse.GetValue(timeout) is > 0 and var s ? s : defaultSeconds);
+
+async Task<int> Call(ParseResult parse, ControlRequest request, double defaultSeconds, CancellationToken ct)
+{
+    var (reply, exit) = await DaemonCall.SendAsync(parse.GetValue(socket)!, request, Deadline(parse, defaultSeconds), ct);
+    return reply is null ? exit : DaemonCall.Report(reply);
+}
+
+int Usage(string message)
+{
+    Console.Error.WriteLine($"datacrumbsctl: {message}");
+    return ExitCodes.Usage;
+}
+
+// prolog ---------------------------------------------------------------------------------------
+var prolog = new Command("prolog", "Start tracing for a job on this node (run by the Flux prolog, as root or the instance owner).");
+prolog.Options.Add(job);
+prolog.Options.Add(uid);
+prolog.Options.Add(fluxUri);
+prolog.SetAction((parse, ct) =>
+{
+    if (parse.GetValue(job) is not { Length: > 0 } jobText) return Task.FromResult(Usage("no job: pass --job or set FLUX_JOB_ID"));
+    if (parse.GetValue(uid) is not { Length: > 0 } uidText || !uint.TryParse(uidText, NumberStyles.None, CultureInfo.InvariantCulture, out var user))
+        return Task.FromResult(Usage("no valid job user: pass --uid or set FLUX_JOB_USERID to a numeric uid"));
+    return Call(parse, new ControlRequest { Op = Operation.Prolog, Job = jobText, Uid = user, FluxUri = parse.GetValue(fluxUri) }, 240, ct);
+});
+root.Subcommands.Add(prolog);
+
+// epilog ---------------------------------------------------------------------------------------
+var epilog = new Command("epilog", "Stop tracing for a job and remove everything it left (run by the Flux epilog).");
+epilog.Options.Add(job);
+epilog.SetAction((parse, ct) => parse.GetValue(job) is { Length: > 0 } jobText
+    ? Call(parse, new ControlRequest { Op = Operation.Epilog, Job = jobText }, 150, ct)
+    : Task.FromResult(Usage("no job: pass --job or set FLUX_JOB_ID")));
+root.Subcommands.Add(epilog);
+
+// status ---------------------------------------------------------------------------------------
+var json = new Option<bool>("--json") { Description = "Print the jobs as a JSON array, for scripts." };
+var status = new Command("status", "List the jobs the daemon tracks on this node (yours only, unless you are root or the instance owner).");
+status.Options.Add(json);
+status.SetAction(async (parse, ct) =>
+{
+    var (reply, exit) = await DaemonCall.SendAsync(parse.GetValue(socket)!, new ControlRequest { Op = Operation.Status }, Deadline(parse, 15), ct);
+    if (reply is null) return exit;
+    if (reply.Status != ReplyStatus.Ok) return DaemonCall.Report(reply);
+    var jobs = reply.Jobs ?? [];
+    if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(jobs, WireJson.Default.IReadOnlyListJobStatus));
+    else StatusTable.Print(jobs, DateTimeOffset.UtcNow);
+    return ExitCodes.Ok;
+});
+root.Subcommands.Add(status);
+
+// wrapper --------------------------------------------------------------------------------------
+var wrapperAction = new Argument<string>("action") { Description = "start or stop." };
+wrapperAction.AcceptOnlyFromAmong("start", "stop");
+var wrapperArgs = new Argument<string[]>("JOBID [USER] PROBE_FILE") { Arity = new ArgumentArity(2, 3) };
+var wrapper = new Command("wrapper", """
+    Test tracing without a real Flux prolog: fabricates the job metadata a jobspec would carry
+    ({"enable":"yes","probe_file":...}) and goes through exactly the daemon's prolog and epilog path.
+    USER (name or uid) defaults to the user who ran sudo, else the caller.
+    """);
+wrapper.Arguments.Add(wrapperAction);
+wrapper.Arguments.Add(wrapperArgs);
+wrapper.SetAction((parse, ct) =>
+{
+    var words = parse.GetValue(wrapperArgs)!;
+    if (!JobId.TryParse(words[0], out var id, out var error)) return Task.FromResult(Usage(error));
+    uint user;
+    if (words.Length == 3)
+    {
+        if (Users.Resolve(words[1]) is not { } resolved) return Task.FromResult(Usage($"no such user: {JobId.Printable(words[1])}"));
+        user = resolved;
+    }
+    else user = Users.Invoking();
+    var probeFile = Path.GetFullPath(words[^1]);
+    return parse.GetValue(wrapperAction) == "start"
+        ? Call(parse, WrapperRequests.Start(id, user, probeFile), 240, ct)
+        : Call(parse, WrapperRequests.Stop(id), 150, ct);
+});
+root.Subcommands.Add(wrapper);
+
+var parsed = root.Parse(args);
+if (parsed.Errors.Count > 0)
+{
+    foreach (var e in parsed.Errors) Console.Error.WriteLine($"datacrumbsctl: {e.Message}");
+    Console.Error.WriteLine("datacrumbsctl: see 'datacrumbsctl --help'");
+    return ExitCodes.Usage;
+}
+return await parsed.InvokeAsync();

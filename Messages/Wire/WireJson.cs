@@ -14,4 +14,5 @@ namespace Datacrumbs.Messages.Wire;
     UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow)]
 [JsonSerializable(typeof(ControlRequest))]
 [JsonSerializable(typeof(ControlReply))]
+[JsonSerializable(typeof(IReadOnlyList<Jobs.JobStatus>))]
 public sealed partial class WireJson : JsonSerializerContext;

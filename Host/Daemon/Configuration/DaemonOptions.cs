@@ -16,16 +16,21 @@ public sealed class DaemonOptions
     public string? Socket { get; set; }
     /// <summary>auto (systemd where it is PID 1, else process), systemd, or process.</summary>
     public BackendKind Backend { get; set; } = BackendKind.Auto;
-    /// <summary>The tracer command for the process backend; the probe file and run id are appended.</summary>
-    public List<string> Tracer { get; set; } = ["/usr/libexec/datacrumbs/datacrumbs-tracer"];
+    public const string DefaultTracer = "/usr/libexec/datacrumbs/datacrumbs-tracer";
+
+    /// <summary>
+    /// The tracer command for the process backend (default <see cref="DefaultTracer"/>); the probe
+    /// file and run id are appended. Empty by default because configuration binding appends to lists.
+    /// </summary>
+    public List<string> Tracer { get; set; } = [];
     /// <summary>Extra variables for the tracer under the process backend.</summary>
     public Dictionary<string, string> TracerEnvironment { get; set; } = new();
     /// <summary>Seconds between SIGTERM and SIGKILL when the process backend stops a tracer.</summary>
     public double KillAfterSeconds { get; set; } = 10;
     public TimeoutOptions Timeouts { get; set; } = new();
     public FailurePolicy OnFailure { get; set; } = FailurePolicy.Continue;
-    /// <summary>Users (names or uids) besides root allowed to start and stop tracing: the Flux instance owner.</summary>
-    public List<string> AllowedCallers { get; set; } = ["flux"];
+    /// <summary>Users (names or uids) besides root allowed to start and stop tracing: the Flux instance owner, e.g. "flux".</summary>
+    public List<string> AllowedCallers { get; set; } = [];
     /// <summary>Where the jobspec comes from: the flux command (run with the prolog's FLUX_URI).</summary>
     public string FluxCommand { get; set; } = "flux";
     public long MaxProbeFileBytes { get; set; } = 16 * 1024 * 1024;
@@ -60,7 +65,8 @@ public sealed class DaemonOptions
     public void Validate()
     {
         if (!Path.IsPathFullyQualified(RunDir)) throw new InvalidOperationException($"RunDir must be an absolute path, not '{RunDir}'");
-        if (Tracer.Count == 0 || string.IsNullOrWhiteSpace(Tracer[0])) throw new InvalidOperationException("Tracer must name the tracer command");
+        if (Tracer.Count == 0) Tracer.Add(DefaultTracer);
+        if (string.IsNullOrWhiteSpace(Tracer[0])) throw new InvalidOperationException("Tracer must name the tracer command");
         foreach (var (name, value) in new[] { ("Resolve", Timeouts.Resolve), ("WriteEnv", Timeouts.WriteEnv), ("Start", Timeouts.Start), ("Ready", Timeouts.Ready), ("Stop", Timeouts.Stop), ("KillAfterSeconds", KillAfterSeconds), ("RequestReadSeconds", RequestReadSeconds) })
             if (value <= 0 || value > 24 * 3600) throw new InvalidOperationException($"timeout {name} must be between 0 and 86400 seconds, not {value}");
         if (MaxConnections < 1) throw new InvalidOperationException("MaxConnections must be at least 1");

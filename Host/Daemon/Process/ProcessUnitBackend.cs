@@ -50,20 +50,20 @@ public sealed class ProcessUnitBackend(ProcessBackendOptions options, EnvFileSto
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
 
-        var tracer = new Tracer(process, exited.Task);
+        var tracer = new Tracer(process, process.Id, exited.Task);
         _running[job] = tracer;
         _ = exited.Task.ContinueWith(_ => Forget(job, tracer), TaskScheduler.Default);
-        if (ProcessIdentity.Of(process.Id) is { } identity)
+        if (ProcessIdentity.Of(tracer.Pid) is { } identity)
             await AtomicFile.WriteAsync(PidFile(job), System.Text.Encoding.ASCII.GetBytes(identity.ToString()),
                 UnixFileMode.UserRead | UnixFileMode.UserWrite, CancellationToken.None);
-        log.LogDebug("{JobId}: started tracer pid {Pid}", job, process.Id);
-        return new RunningUnit($"{options.Tracer[0]}[{process.Id}]", exited.Task);
+        log.LogDebug("{JobId}: started tracer pid {Pid}", job, tracer.Pid);
+        return new RunningUnit($"{Path.GetFileName(options.Tracer[0])}[{tracer.Pid}]", exited.Task);
     }
 
     public async Task StopAsync(JobId job, CancellationToken ct)
     {
         if (_running.TryGetValue(job, out var tracer))
-            await StopGroupAsync(tracer.Process.Id, tracer.Exited, ct);
+            await StopGroupAsync(tracer.Pid, tracer.Exited, ct);
         else if (ReadPidFile(job) is { } orphan && orphan.IsAlive)
             await StopGroupAsync(orphan.Pid, ProcessExit.WaitAsync(orphan, ct), ct);
         File.Delete(PidFile(job));
@@ -102,7 +102,7 @@ public sealed class ProcessUnitBackend(ProcessBackendOptions options, EnvFileSto
         _running.TryRemove(new KeyValuePair<JobId, Tracer>(job, tracer));
         // The leader is gone; whatever it forked must not outlive it. Its group id cannot have been
         // reused while any member lives, so this reaches only the tracer's own stragglers.
-        try { Libc.SignalGroup(tracer.Process.Id, Libc.SIGKILL); }
+        try { Libc.SignalGroup(tracer.Pid, Libc.SIGKILL); }
         catch (InvalidOperationException e) { log.LogWarning("{JobId}: could not kill the tracer's process group: {Cause}", job, e.Message); }
         tracer.Process.Dispose();
     }
@@ -132,5 +132,5 @@ public sealed class ProcessUnitBackend(ProcessBackendOptions options, EnvFileSto
         foreach (var tracer in _running.Values) tracer.Process.Dispose();
     }
 
-    private sealed record Tracer(System.Diagnostics.Process Process, Task<UnitExit> Exited);
+    private sealed record Tracer(System.Diagnostics.Process Process, int Pid, Task<UnitExit> Exited);
 }
