@@ -18,14 +18,17 @@ namespace Datacrumbs.Daemon.Journal;
 /// </summary>
 public sealed class JournalEntryEncoder(string identifier)
 {
-    private readonly ArrayBufferWriter<byte> _buffer = new(4096);
+    /// <summary>A buffer grown beyond this by a huge entry is let go rather than kept for good.</summary>
+    private const int RetainedBufferBytes = 1024 * 1024;
+
+    private ArrayBufferWriter<byte> _buffer = new(4096);
     private readonly StringWriter _text = new(CultureInfo.InvariantCulture);
     private readonly byte[] _identifier = Encoding.UTF8.GetBytes(identifier);
 
     /// <summary>Encodes the event; the bytes stay valid until the next call.</summary>
     public ReadOnlyMemory<byte> Encode(LogEvent logEvent)
     {
-        _buffer.ResetWrittenCount();
+        Reset();
         WriteField("MESSAGE", RenderMessage(logEvent));
         WriteField("PRIORITY"u8, [(byte)('0' + Priority(logEvent.Level))]);
         WriteField("SYSLOG_IDENTIFIER"u8, _identifier);
@@ -38,11 +41,17 @@ public sealed class JournalEntryEncoder(string identifier)
     /// <summary>An entry of the sink's own (its drop reports).</summary>
     public ReadOnlyMemory<byte> Encode(LogEventLevel level, string message)
     {
-        _buffer.ResetWrittenCount();
+        Reset();
         WriteField("MESSAGE", message);
         WriteField("PRIORITY"u8, [(byte)('0' + Priority(level))]);
         WriteField("SYSLOG_IDENTIFIER"u8, _identifier);
         return _buffer.WrittenMemory;
+    }
+
+    private void Reset()
+    {
+        if (_buffer.Capacity > RetainedBufferBytes) _buffer = new(4096);
+        else _buffer.ResetWrittenCount();
     }
 
     /// <summary>Serilog level -> syslog priority (journalctl -p): Fatal 2 crit, Error 3 err,

@@ -27,7 +27,7 @@ public sealed partial class JournalSocket(string path, TimeSpan sendTimeout) : I
     {
         Socket socket;
         try { socket = _socket ??= Connect(); }
-        catch (SocketException e) { return new(Status.Unavailable, e.Message); }
+        catch (SocketException e) { return new(Status.Unavailable, Reason(e)); }
         try
         {
             socket.Send(entry);
@@ -40,13 +40,16 @@ public sealed partial class JournalSocket(string path, TimeSpan sendTimeout) : I
         catch (SocketException e)
         {
             Close();   // journald restarted or stuck: reconnect on the next attempt
-            return new(Status.Unavailable, e.Message);
+            return new(Status.Unavailable, Reason(e));
         }
         catch (ObjectDisposedException)
         {
             return new(Status.Unavailable, "the journal socket is closed");
         }
     }
+
+    /// <summary>.NET reports a missing socket file as "Cannot assign requested address"; say what it is.</summary>
+    private string Reason(SocketException e) => File.Exists(Path) ? e.Message : "No such file or directory";
 
     private Socket Connect()
     {
