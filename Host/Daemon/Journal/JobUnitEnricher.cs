@@ -23,11 +23,7 @@ public sealed class JobUnitEnricher : ILogEventEnricher
     private static bool TryGetJob(LogEventPropertyValue value, out JobId job)
     {
         job = default;
-        return value switch
-        {
-            ScalarValue { Value: JobId id } => (job = id) == id,
-            ScalarValue { Value: string text } => JobId.TryParse(text, out job, out _),
-            _ => false,
-        };
+        if (value is ScalarValue { Value: JobId id }) { job = id; return true; }
+        return value is ScalarValue { Value: string text } && JobId.TryParse(text, out job, out _);
     }
 }
