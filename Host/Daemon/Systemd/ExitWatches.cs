@@ -36,6 +36,11 @@ internal sealed class ExitWatches
         lock (_gate) return [.. _byPath.Values.SelectMany(l => l)];
     }
 
+    public ExitWatch[] For(string unitPath)
+    {
+        lock (_gate) return _byPath.TryGetValue(unitPath, out var list) ? [.. list] : [];
+    }
+
     public void Remove(ExitWatch watch)
     {
         lock (_gate)
@@ -55,6 +60,9 @@ internal sealed class ExitWatch(string unit, string path)
     public string Unit { get; } = unit;
     public string Path { get; } = path;
     public Task<string> Terminal => _terminal.Task;
+
+    /// <summary>The follower's task (what <c>RunningUnit.Exited</c> returns); it outlives <see cref="Terminal"/>.</summary>
+    public Task? Followed { get; set; }
 
     public void OnState(string state)
     {

@@ -75,7 +75,9 @@ public sealed class SystemdUnitBackend : IUnitBackend, ISystemdSignals, IAsyncDi
             throw;
         }
         _log.LogDebug("Started {Unit}", unit);
-        return new RunningUnit(unit, FollowAsync(watch));
+        var exited = FollowAsync(watch);
+        watch.Followed = exited;
+        return new RunningUnit(unit, exited);
     }
 
     public async Task StopAsync(JobId job, CancellationToken ct)
@@ -102,9 +104,23 @@ public sealed class SystemdUnitBackend : IUnitBackend, ISystemdSignals, IAsyncDi
         }
 
         var state = await ReadActiveStateAsync(path, ct).ConfigureAwait(false);
-        if (state == "failed") await TryResetFailedAsync(unit, ct).ConfigureAwait(false);
         if (state is not ("inactive" or "failed"))
             throw new SystemdBusException($"{unit} did not stop: {DescribeJobResult(result)}, the unit is {state}");
+
+        // A followed unit: let its follower read how it ended and reset it, then complete, so that
+        // Exited has its reason and no failed instance is left when this returns.
+        var followers = _exits.For(path);
+        foreach (var watch in followers) watch.OnState(state);
+        var followed = followers.Select(w => w.Followed).OfType<Task>().ToArray();
+        if (followed.Length > 0)
+        {
+            try { await Task.WhenAll(followed).WaitAsync(ct).ConfigureAwait(false); }
+            catch (Exception) when (!ct.IsCancellationRequested) { } // the follower's failure is Exited's to report
+        }
+        else if (state == "failed")
+        {
+            await TryResetFailedAsync(unit, ct).ConfigureAwait(false);
+        }
     }
 
     public async Task<IReadOnlyList<JobId>> ListAsync(CancellationToken ct)
@@ -124,15 +140,19 @@ public sealed class SystemdUnitBackend : IUnitBackend, ISystemdSignals, IAsyncDi
 
     private async Task<UnitExit> FollowAsync(ExitWatch watch)
     {
-        string state;
-        try { state = await watch.Terminal.ConfigureAwait(false); }
-        finally { _exits.Remove(watch); }
-
-        var details = await FollowUpAsync(watch.Unit, watch.Path, resetFailed: state == "failed").ConfigureAwait(false);
-        var what = state == "failed" ? "failed" : "exited";
-        var reason = details is null ? $"{watch.Unit} {what}" : $"{watch.Unit} {what} ({details})";
-        _log.LogDebug("{Unit} ended: {Cause}", watch.Unit, reason);
-        return new UnitExit(reason);
+        try
+        {
+            var state = await watch.Terminal.ConfigureAwait(false);
+            var details = await FollowUpAsync(watch.Unit, watch.Path, resetFailed: state == "failed").ConfigureAwait(false);
+            var what = state == "failed" ? "failed" : "exited";
+            var reason = details is null ? $"{watch.Unit} {what}" : $"{watch.Unit} {what} ({details})";
+            _log.LogDebug("{Unit} ended: {Cause}", watch.Unit, reason);
+            return new UnitExit(reason);
+        }
+        finally
+        {
+            _exits.Remove(watch);
+        }
     }
 
     /// <summary>
