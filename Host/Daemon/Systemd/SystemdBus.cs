@@ -176,24 +176,35 @@ internal sealed class SystemdBus : IAsyncDisposable
 
     // ---- calls ----
 
+    /// <summary>Turns a connection that died under a call into an error that says so.</summary>
+    private async Task<T> GuardedAsync<T>(string method, Func<Task<T>> call)
+    {
+        try { return await call().ConfigureAwait(false); }
+        catch (DBusConnectionException e)
+        {
+            throw new SystemdBusException($"lost the connection to the D-Bus system bus at {_address} during {method}: {e.Message}", e);
+        }
+    }
+
     public async Task<string> StartUnitAsync(string unit, CancellationToken ct) => await UnitJobAsync("StartUnit", unit, ct).ConfigureAwait(false);
     public async Task<string> StopUnitAsync(string unit, CancellationToken ct) => await UnitJobAsync("StopUnit", unit, ct).ConfigureAwait(false);
 
-    private async Task<string> UnitJobAsync(string method, string unit, CancellationToken ct)
+    private Task<string> UnitJobAsync(string method, string unit, CancellationToken ct) => GuardedAsync(method, async () =>
     {
         var c = await ConnectionAsync(ct).ConfigureAwait(false);
         var call = ManagerCall(c, method, "ss", (ref MessageWriter w) => { w.WriteString(unit); w.WriteString("replace"); });
         return await c.CallMethodAsync(call, static (m, _) => m.GetBodyReader().ReadObjectPathAsString()).WaitAsync(ct).ConfigureAwait(false);
-    }
+    });
 
-    public async Task ResetFailedUnitAsync(string unit, CancellationToken ct)
+    public Task ResetFailedUnitAsync(string unit, CancellationToken ct) => GuardedAsync("ResetFailedUnit", async () =>
     {
         var c = await ConnectionAsync(ct).ConfigureAwait(false);
         await c.CallMethodAsync(ManagerCall(c, "ResetFailedUnit", "s", (ref MessageWriter w) => w.WriteString(unit))).WaitAsync(ct).ConfigureAwait(false);
-    }
+        return true;
+    });
 
     /// <summary>Unit names matching <paramref name="patterns"/> whose ActiveState is one of <paramref name="states"/>.</summary>
-    public async Task<string[]> ListUnitsByPatternsAsync(string[] states, string[] patterns, CancellationToken ct)
+    public Task<string[]> ListUnitsByPatternsAsync(string[] states, string[] patterns, CancellationToken ct) => GuardedAsync("ListUnitsByPatterns", async () =>
     {
         var c = await ConnectionAsync(ct).ConfigureAwait(false);
         var call = ManagerCall(c, "ListUnitsByPatterns", "asas", (ref MessageWriter w) => { w.WriteArray(states); w.WriteArray(patterns); });
@@ -215,22 +226,22 @@ internal sealed class SystemdBus : IAsyncDisposable
             }
             return names.ToArray();
         }).WaitAsync(ct).ConfigureAwait(false);
-    }
+    });
 
     /// <summary>Properties.GetAll of one interface of a unit object (systemd loads the unit if needed).</summary>
-    public async Task<Dictionary<string, VariantValue>> GetAllAsync(string unitPath, string @interface, CancellationToken ct)
+    public Task<Dictionary<string, VariantValue>> GetAllAsync(string unitPath, string @interface, CancellationToken ct) => GuardedAsync("GetAll", async () =>
     {
         var c = await ConnectionAsync(ct).ConfigureAwait(false);
         var call = Call(c, unitPath, PropertiesInterface, "GetAll", "s", (ref MessageWriter w) => w.WriteString(@interface));
         return await c.CallMethodAsync(call, static (m, _) => m.GetBodyReader().ReadDictionaryOfStringToVariantValue()).WaitAsync(ct).ConfigureAwait(false);
-    }
+    });
 
-    public async Task<string> GetActiveStateAsync(string unitPath, CancellationToken ct)
+    public Task<string> GetActiveStateAsync(string unitPath, CancellationToken ct) => GuardedAsync("Get ActiveState", async () =>
     {
         var c = await ConnectionAsync(ct).ConfigureAwait(false);
         var call = Call(c, unitPath, PropertiesInterface, "Get", "ss", static (ref MessageWriter w) => { w.WriteString(UnitInterface); w.WriteString("ActiveState"); });
         return await c.CallMethodAsync(call, static (m, _) => m.GetBodyReader().ReadVariantValue().GetString()).WaitAsync(ct).ConfigureAwait(false);
-    }
+    });
 
     private delegate void BodyWriter(ref MessageWriter writer);
 

@@ -44,6 +44,15 @@ public sealed class SystemdUnitBackend : IUnitBackend, ISystemdSignals, IAsyncDi
 
     public string Name => "systemd";
 
+    /// <summary>Whether the system bus connection is up now (for status and health reporting).</summary>
+    public bool IsBusConnected => _bus.IsConnected;
+
+    /// <summary>
+    /// Raised with true when a bus connection is up and subscribed, false when it is lost. Called
+    /// on the bus's thread: handlers must be quick and must not throw.
+    /// </summary>
+    public event Action<bool>? BusConnectionChanged;
+
     public async Task<RunningUnit> StartAsync(JobId job, CancellationToken ct)
     {
         var unit = JobNames.Unit(job);
@@ -197,12 +206,14 @@ public sealed class SystemdUnitBackend : IUnitBackend, ISystemdSignals, IAsyncDi
     {
         // Signals may have been missed while the bus was down: read the state of every followed unit.
         foreach (var watch in _exits.All()) _ = RecheckAsync(watch);
+        BusConnectionChanged?.Invoke(true);
     }
 
     void ISystemdSignals.OnDisconnected(Exception reason)
     {
         _jobs.FailAll(reason);
         _ = FailExitWatchesUnlessReconnectedAsync(reason);
+        BusConnectionChanged?.Invoke(false);
     }
 
     private async Task RecheckAsync(ExitWatch watch)
