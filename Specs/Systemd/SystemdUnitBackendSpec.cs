@@ -146,6 +146,38 @@ public sealed class SystemdUnitBackendSpec(SystemdSandbox sandbox) : IClassFixtu
     }
 
     [Fact]
+    public async Task Start_and_stop_latency_over_DBus_and_by_systemctl_are_measured()
+    {
+        const int Rounds = 20;
+        var dbus = new List<double>();
+        var systemctl = new List<double>();
+        for (var i = 0; i < Rounds; i++)
+        {
+            var a = TracerUnits.NewJob();
+            var b = TracerUnits.NewJob();
+            await _units.PrepareAsync(a);
+            await _units.PrepareAsync(b);
+
+            var watch = Stopwatch.StartNew();
+            await _backend.StartAsync(a, Deadline());
+            await _backend.StopAsync(a, Deadline());
+            dbus.Add(watch.Elapsed.TotalMilliseconds);
+
+            watch.Restart();
+            (await sandbox.ExecAsync("systemctl", "start", JobNames.Unit(b))).EnsureSuccess("systemctl start");
+            (await sandbox.ExecAsync("systemctl", "stop", JobNames.Unit(b))).EnsureSuccess("systemctl stop");
+            systemctl.Add(watch.Elapsed.TotalMilliseconds);
+
+            Assert.Equal("inactive", await _units.ShowAsync(a, "ActiveState"));
+            Assert.Equal("inactive", await _units.ShowAsync(b, "ActiveState"));
+        }
+        dbus.Sort();
+        systemctl.Sort();
+        Console.WriteLine($"[timing] start+stop round trip, median of {Rounds}: D-Bus backend {dbus[Rounds / 2]:0.0} ms, " +
+                          $"systemctl (nsenter + process) {systemctl[Rounds / 2]:0.0} ms; p90 {dbus[Rounds * 9 / 10]:0.0} / {systemctl[Rounds * 9 / 10]:0.0} ms");
+    }
+
+    [Fact]
     public async Task A_canceled_token_ends_the_wait_not_the_backend()
     {
         var job = TracerUnits.NewJob();
