@@ -1,0 +1,302 @@
+using Datacrumbs.Actors.Ports;
+using Datacrumbs.Messages.Jobs;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Tmds.DBus.Protocol;
+
+namespace Datacrumbs.Daemon.Systemd;
+
+/// <summary>
+/// Runs each job's tracer as <c>datacrumbs@&lt;job&gt;.service</c> through systemd's D-Bus API
+/// on the system bus (no <c>systemctl</c> processes). One bus connection serves every job;
+/// start and stop wait for their job's Manager.JobRemoved signal, and a started unit is followed
+/// through its ActiveState signals until it is inactive or failed. Every wait honours its token
+/// and fails with a clear error when the bus connection is lost; failed instances are reset so
+/// none lingers.
+/// </summary>
+public sealed class SystemdUnitBackend : IUnitBackend, ISystemdSignals, IAsyncDisposable
+{
+    private const string NoSuchUnit = "org.freedesktop.systemd1.NoSuchUnit";
+    private const string UnknownObject = "org.freedesktop.DBus.Error.UnknownObject";
+    /// <summary>States of a unit that is (still) running: adopted after a daemon restart.</summary>
+    private static readonly string[] RunningStates = ["active", "activating", "deactivating", "reloading"];
+
+    private readonly SystemdBackendOptions _options;
+    private readonly ILogger _log;
+    private readonly SystemdBus _bus;
+    private readonly JobWaits _jobs = new();
+    private readonly ExitWatches _exits = new();
+    private readonly CancellationTokenSource _disposing = new();
+
+    public SystemdUnitBackend(SystemdBackendOptions? options = null, ILogger<SystemdUnitBackend>? logger = null)
+    {
+        _options = options ?? new SystemdBackendOptions();
+        _log = (ILogger?)logger ?? NullLogger.Instance;
+        var address = _options.BusAddress ?? DBusAddress.System
+            ?? throw new SystemdBusException("no D-Bus system bus address: set DBUS_SYSTEM_BUS_ADDRESS");
+        _bus = new SystemdBus(address, this, _log, _options.MaxReconnectBackoff);
+        _bus.Start();
+    }
+
+    /// <summary>For tests and tools: a backend on the bus at <paramref name="busAddress"/>.</summary>
+    public SystemdUnitBackend(string busAddress, ILogger<SystemdUnitBackend>? logger = null)
+        : this(new SystemdBackendOptions { BusAddress = busAddress }, logger) { }
+
+    public string Name => "systemd";
+
+    /// <summary>Whether the system bus connection is up now (for status and health reporting).</summary>
+    public bool IsBusConnected => _bus.IsConnected;
+
+    /// <summary>
+    /// Raised with true when a bus connection is up and subscribed, false when it is lost. Called
+    /// on the bus's thread: handlers must be quick and must not throw.
+    /// </summary>
+    public event Action<bool>? BusConnectionChanged;
+
+    public async Task<RunningUnit> StartAsync(JobId job, CancellationToken ct)
+    {
+        var unit = JobNames.Unit(job);
+        var path = SystemdEscape.BusPath(unit);
+
+        // Register for JobRemoved before StartUnit: a fast job's signal can beat the reply.
+        string result;
+        using (var wait = _jobs.Watch(unit))
+        {
+            var jobPath = await CallAsync(() => _bus.StartUnitAsync(unit, ct), $"systemd refused to start {unit}").ConfigureAwait(false);
+            result = await AwaitJobAsync(wait, jobPath, $"the start job of {unit}", ct).ConfigureAwait(false);
+        }
+        if (result != "done")
+        {
+            var details = await FollowUpAsync(unit, path, resetFailed: true).ConfigureAwait(false);
+            throw new SystemdBusException($"{unit} did not start: {DescribeJobResult(result)}{(details is null ? "" : $" ({details})")}");
+        }
+
+        // Follow the unit from here. Signals seen before the job finished are history; reading
+        // the state now catches an exit that happened between the job's end and this point.
+        var watch = _exits.Watch(unit, path);
+        try
+        {
+            watch.OnState(await ReadActiveStateAsync(path, ct).ConfigureAwait(false));
+        }
+        catch
+        {
+            _exits.Remove(watch);
+            throw;
+        }
+        _log.LogDebug("Started {Unit}", unit);
+        var exited = FollowAsync(watch);
+        watch.Followed = exited;
+        return new RunningUnit(unit, exited);
+    }
+
+    public async Task StopAsync(JobId job, CancellationToken ct)
+    {
+        var unit = JobNames.Unit(job);
+        var path = SystemdEscape.BusPath(unit);
+        string result;
+        using (var wait = _jobs.Watch(unit))
+        {
+            string jobPath;
+            try
+            {
+                jobPath = await _bus.StopUnitAsync(unit, ct).ConfigureAwait(false);
+            }
+            catch (DBusErrorReplyException e) when (e.ErrorName == NoSuchUnit)
+            {
+                return; // nothing to stop: not even the template is known
+            }
+            catch (DBusErrorReplyException e)
+            {
+                throw new SystemdBusException($"systemd refused to stop {unit}: {SystemdBus.Describe(e)}", e);
+            }
+            result = await AwaitJobAsync(wait, jobPath, $"the stop job of {unit}", ct).ConfigureAwait(false);
+        }
+
+        var state = await ReadActiveStateAsync(path, ct).ConfigureAwait(false);
+        if (state is not ("inactive" or "failed"))
+            throw new SystemdBusException($"{unit} did not stop: {DescribeJobResult(result)}, the unit is {state}");
+
+        // A followed unit: let its follower read how it ended and reset it, then complete, so that
+        // Exited has its reason and no failed instance is left when this returns.
+        var followers = _exits.For(path);
+        foreach (var watch in followers) watch.OnState(state);
+        var followed = followers.Select(w => w.Followed).OfType<Task>().ToArray();
+        if (followed.Length > 0)
+        {
+            try { await Task.WhenAll(followed).WaitAsync(ct).ConfigureAwait(false); }
+            catch (Exception) when (!ct.IsCancellationRequested) { } // the follower's failure is Exited's to report
+        }
+        else if (state == "failed")
+        {
+            await TryResetFailedAsync(unit, ct).ConfigureAwait(false);
+        }
+    }
+
+    public async Task<IReadOnlyList<JobId>> ListAsync(CancellationToken ct)
+    {
+        var names = await CallAsync(() => _bus.ListUnitsByPatternsAsync(RunningStates, [JobNames.UnitPattern], ct),
+            "cannot list datacrumbs units").ConfigureAwait(false);
+        var jobs = new List<JobId>(names.Length);
+        foreach (var name in names)
+        {
+            if (JobNames.TryParseUnit(name, out var id)) jobs.Add(id);
+            else _log.LogWarning("Ignoring unit {Unit}: its instance is not a canonical job id", JobId.Printable(name));
+        }
+        return jobs;
+    }
+
+    // ---- following a started unit ----
+
+    private async Task<UnitExit> FollowAsync(ExitWatch watch)
+    {
+        try
+        {
+            var state = await watch.Terminal.ConfigureAwait(false);
+            var details = await FollowUpAsync(watch.Unit, watch.Path, resetFailed: state == "failed").ConfigureAwait(false);
+            var what = state == "failed" ? "failed" : "exited";
+            var reason = details is null ? $"{watch.Unit} {what}" : $"{watch.Unit} {what} ({details})";
+            _log.LogDebug("{Unit} ended: {Cause}", watch.Unit, reason);
+            return new UnitExit(reason);
+        }
+        finally
+        {
+            _exits.Remove(watch);
+        }
+    }
+
+    /// <summary>
+    /// Reads how the unit's main process ended and, for a failed unit, resets it. Bounded and
+    /// best effort: it only adds detail to a message that is complete without it.
+    /// </summary>
+    private async Task<string?> FollowUpAsync(string unit, string path, bool resetFailed)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(_disposing.Token);
+        cts.CancelAfter(_options.FollowUpTimeout);
+        string? details = null;
+        try
+        {
+            var service = await _bus.GetAllAsync(path, SystemdBus.ServiceInterface, cts.Token).ConfigureAwait(false);
+            details = DescribeServiceResult(service);
+        }
+        catch (Exception e) when (e is not ObjectDisposedException)
+        {
+            _log.LogDebug("Could not read how {Unit} ended: {Cause}", unit, SystemdBus.Describe(e));
+        }
+        if (resetFailed) await TryResetFailedAsync(unit, cts.Token).ConfigureAwait(false);
+        return details;
+    }
+
+    private async Task TryResetFailedAsync(string unit, CancellationToken ct)
+    {
+        try { await _bus.ResetFailedUnitAsync(unit, ct).ConfigureAwait(false); }
+        catch (DBusErrorReplyException e) when (e.ErrorName == NoSuchUnit) { }
+        catch (Exception e) when (e is not ObjectDisposedException)
+        {
+            _log.LogWarning("Could not reset the failed unit {Unit}: {Cause}", unit, SystemdBus.Describe(e));
+        }
+    }
+
+    // ---- ISystemdSignals ----
+
+    void ISystemdSignals.OnJobRemoved(string jobPath, string unit, string result) => _jobs.OnJobRemoved(jobPath, unit, result);
+
+    void ISystemdSignals.OnActiveState(string unitPath, string activeState) => _exits.OnActiveState(unitPath, activeState);
+
+    void ISystemdSignals.OnConnected()
+    {
+        // Signals may have been missed while the bus was down: read the state of every followed unit.
+        foreach (var watch in _exits.All()) _ = RecheckAsync(watch);
+        BusConnectionChanged?.Invoke(true);
+    }
+
+    void ISystemdSignals.OnDisconnected(Exception reason)
+    {
+        _jobs.FailAll(reason);
+        _ = FailExitWatchesUnlessReconnectedAsync(reason);
+        BusConnectionChanged?.Invoke(false);
+    }
+
+    private async Task RecheckAsync(ExitWatch watch)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(_disposing.Token);
+        cts.CancelAfter(_options.FollowUpTimeout);
+        try { watch.OnState(await ReadActiveStateAsync(watch.Path, cts.Token).ConfigureAwait(false)); }
+        catch (Exception e) { _log.LogWarning("Could not re-read the state of {Unit}: {Cause}", watch.Unit, SystemdBus.Describe(e)); }
+    }
+
+    private async Task FailExitWatchesUnlessReconnectedAsync(Exception reason)
+    {
+        try { await Task.Delay(_options.ExitWatchGrace, _disposing.Token).ConfigureAwait(false); } // a grace period, not a poll
+        catch (OperationCanceledException) { return; }
+        if (_bus.IsConnected) return;
+        var lost = new SystemdBusException($"{reason.Message}; not reconnected within {_options.ExitWatchGrace.TotalSeconds:0} s, so the unit's end cannot be observed", reason);
+        foreach (var watch in _exits.All()) watch.Fail(lost);
+    }
+
+    // ---- helpers ----
+
+    private async Task<string> ReadActiveStateAsync(string path, CancellationToken ct)
+    {
+        try { return await _bus.GetActiveStateAsync(path, ct).ConfigureAwait(false); }
+        catch (DBusErrorReplyException e) when (e.ErrorName is NoSuchUnit or UnknownObject) { return "inactive"; }
+    }
+
+    private static async Task<string> AwaitJobAsync(JobWait wait, string jobPath, string what, CancellationToken ct)
+    {
+        try { return await wait.ResultOf(jobPath).WaitAsync(ct).ConfigureAwait(false); }
+        catch (SystemdBusException e) { throw new SystemdBusException($"gave up waiting for {what}: {e.Message}", e); }
+    }
+
+    private static async Task<T> CallAsync<T>(Func<Task<T>> call, string what)
+    {
+        try { return await call().ConfigureAwait(false); }
+        catch (DBusErrorReplyException e) { throw new SystemdBusException($"{what}: {SystemdBus.Describe(e)}", e); }
+    }
+
+    private static string DescribeJobResult(string result) => result switch
+    {
+        "done" => "the job completed",
+        "failed" => "the start job failed",
+        "timeout" => "the job timed out (TimeoutStartSec/TimeoutStopSec)",
+        "canceled" => "the job was canceled (another request for the unit replaced it)",
+        "dependency" => "a unit it depends on failed",
+        "skipped" => "the job was skipped (a condition was not met)",
+        "invalid" => "the job was invalid for the unit's state",
+        _ => $"the job ended with '{JobId.Printable(result)}'",
+    };
+
+    /// <summary>"exit-code, status 3" or "signal, SIGKILL" from the Service interface's properties.</summary>
+    private static string? DescribeServiceResult(Dictionary<string, VariantValue> p)
+    {
+        if (!p.TryGetValue("Result", out var result) || result.Type != VariantValueType.String) return null;
+        var text = result.GetString();
+        if (p.TryGetValue("ExecMainCode", out var code) && code.Type == VariantValueType.Int32 &&
+            p.TryGetValue("ExecMainStatus", out var status) && status.Type == VariantValueType.Int32)
+        {
+            text += code.GetInt32() switch
+            {
+                1 => $", status {status.GetInt32()}",                  // CLD_EXITED
+                2 or 3 => $", {SignalName(status.GetInt32())}",        // CLD_KILLED, CLD_DUMPED
+                _ => "",
+            };
+        }
+        return text;
+    }
+
+    private static string SignalName(int signal) => signal switch
+    {
+        1 => "SIGHUP", 2 => "SIGINT", 6 => "SIGABRT", 9 => "SIGKILL", 11 => "SIGSEGV", 15 => "SIGTERM",
+        _ => $"signal {signal}",
+    };
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposing.IsCancellationRequested) return;
+        _disposing.Cancel();
+        await _bus.DisposeAsync().ConfigureAwait(false);
+        var closed = new ObjectDisposedException(nameof(SystemdUnitBackend), "the systemd backend was shut down");
+        _jobs.FailAll(closed);
+        foreach (var watch in _exits.All()) watch.Fail(closed);
+        _disposing.Dispose();
+    }
+}

@@ -1,0 +1,54 @@
+using Datacrumbs.Daemon.Systemd;
+using Datacrumbs.Specs.Harness;
+
+namespace Datacrumbs.Specs.Systemd;
+
+/// <summary>
+/// The system bus goes away under the backend (dbus restarted in the sandbox, its own one):
+/// waits in flight fail with a clear error at once, running units stay followed, and the
+/// backend reconnects and carries on.
+/// </summary>
+public sealed class SystemdBusLossSpec(SystemdSandbox sandbox) : IClassFixture<SystemdSandbox>
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+    private static CancellationToken Deadline() => new CancellationTokenSource(Patience).Token;
+
+    [Fact]
+    public async Task A_restarted_bus_fails_the_wait_in_flight_keeps_following_running_units_and_reconnects()
+    {
+        var units = new TracerUnits(sandbox);
+        await units.InstallAsync();
+        await using var backend = new SystemdUnitBackend(sandbox.BusAddress);
+        var lost = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var back = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        backend.BusConnectionChanged += up => { if (!up) lost.TrySetResult(); else if (lost.Task.IsCompleted) back.TrySetResult(); };
+
+        var running = TracerUnits.NewJob();
+        await units.PrepareAsync(running);
+        var runningUnit = await backend.StartAsync(running, Deadline());
+
+        var stubborn = TracerUnits.NewJob();
+        await units.AddInstanceDropInAsync(stubborn, "TimeoutStopSec=8s");
+        await units.PrepareAsync(stubborn, "STANDIN_MODE=ignore-term");
+        await backend.StartAsync(stubborn, Deadline());
+        await FileEvents.WaitAsync(units.ReadyFileOnHost(stubborn), exists: true, Patience);
+        var stopInFlight = backend.StopAsync(stubborn, Deadline()); // systemd needs 8 s for this one
+
+        (await sandbox.ExecAsync("systemctl", "restart", "dbus.service")).EnsureSuccess("systemctl restart dbus");
+        await lost.Task.WaitAsync(Patience);
+
+        var error = await Assert.ThrowsAsync<SystemdBusException>(() => stopInFlight.WaitAsync(Patience));
+        Assert.Contains("connection", error.Message);
+        Console.WriteLine($"[bus-loss] in-flight stop failed with: {error.Message}");
+
+        await back.Task.WaitAsync(Patience);
+        Assert.True(backend.IsBusConnected);
+        Assert.False(runningUnit.Exited.IsCompleted, "a unit that still runs is still followed");
+
+        await backend.StopAsync(running, Deadline());
+        Assert.Contains(runningUnit.Name, (await runningUnit.Exited.WaitAsync(Patience)).Reason);
+        await backend.StopAsync(stubborn, Deadline());
+        Assert.Equal("inactive", await units.ShowAsync(stubborn, "ActiveState"));
+        Assert.Empty(await backend.ListAsync(Deadline()));
+    }
+}
