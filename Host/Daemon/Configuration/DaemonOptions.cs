@@ -41,6 +41,11 @@ public sealed class DaemonOptions
     /// <summary>Ended jobs whose answers are kept for late duplicate prologs and epilogs.</summary>
     public int RememberEndedJobs { get; set; } = 4096;
 
+    /// <summary>auto (the journal where it exists), journal, or console.</summary>
+    public LogTarget Log { get; set; } = LogTarget.Auto;
+    /// <summary>The journal's native socket (default /run/systemd/journal/socket).</summary>
+    public string? JournalSocket { get; set; }
+
     public string SocketPath => Socket ?? Path.Combine(RunDir, "datacrumbsd.sock");
 
     public sealed class TimeoutOptions

@@ -6,8 +6,11 @@ using Datacrumbs.Daemon.Files;
 using Datacrumbs.Daemon.Flux;
 using Datacrumbs.Daemon.Probes;
 using Datacrumbs.Daemon.Process;
+using Datacrumbs.Daemon.Systemd;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Hosting.Systemd;
 using Microsoft.Extensions.Logging;
 using Serilog;
 using Serilog.Events;
@@ -24,13 +27,11 @@ public static class DaemonHost
     {
         RunDirectory.Prepare(options.RunDir);
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { ApplicationName = "datacrumbsd" });
-        builder.Services.AddSystemd();
-        builder.Services.AddSerilog(log => log
-            .MinimumLevel.Is(logLevel)
-            .MinimumLevel.Override("Microsoft", LogEventLevel.Warning)
-            .Enrich.FromLogContext()
-            .WriteTo.Console(outputTemplate: "{Timestamp:HH:mm:ss.fff} {Level:u3} {Message:lj}{NewLine}{Exception}",
-                standardErrorFromLevel: LogEventLevel.Verbose));
+        builder.Services.AddSystemd(); // READY=1 and STOPPING=1 when run as a Type=notify unit
+        builder.Services.TryAddSingleton<ISystemdNotifier, SystemdNotifier>(); // AddSystemd adds it only under systemd
+        // Akka's Serilog logger writes to the static logger: set it before the actor system starts.
+        Log.Logger = DaemonLogging.Create(logLevel, options.Log, options.JournalSocket);
+        builder.Services.AddSerilog(Log.Logger, dispose: true);
 
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(new EnvFileStore(options.RunDir));
@@ -43,7 +44,7 @@ public static class DaemonHost
             BackendKind.Process => new ProcessUnitBackend(
                 new ProcessBackendOptions(options.RunDir, options.Tracer, options.TracerEnvironment, TimeSpan.FromSeconds(options.KillAfterSeconds)),
                 sp.GetRequiredService<EnvFileStore>(), sp.GetRequiredService<ILogger<ProcessUnitBackend>>()),
-            var other => throw new InvalidOperationException($"the {other} backend is not available in this build; set Backend to process"),
+            _ => new SystemdUnitBackend(new SystemdBackendOptions(), sp.GetRequiredService<ILogger<SystemdUnitBackend>>()),
         });
         builder.Services.AddSingleton(sp => new LifecyclePorts(
             sp.GetRequiredService<IJobMetadataSource>(),
@@ -54,11 +55,7 @@ public static class DaemonHost
 
         builder.Services.AddAkka("datacrumbsd", (akka, sp) =>
         {
-            akka.ConfigureLoggers(loggers =>
-            {
-                loggers.ClearLoggers();
-                loggers.AddLoggerFactory();
-            });
+            akka.AddHocon(DaemonLogging.AkkaHocon, HoconAddMode.Prepend);
             akka.WithActors((system, registry) =>
             {
                 var jobs = system.ActorOf(
@@ -67,6 +64,7 @@ public static class DaemonHost
             });
         });
         builder.Services.AddHostedService<DaemonService>();
+        builder.Services.AddHostedService<WatchdogService>();
         return builder.Build();
     }
 }
