@@ -8,6 +8,7 @@ namespace Datacrumbs.Daemon.Process;
 /// </summary>
 public readonly record struct ProcessIdentity(int Pid, ulong StartTime)
 {
+    /// <summary>The process with this pid now, or null when there is none (or only its zombie, which is as good as gone).</summary>
     public static ProcessIdentity? Of(int pid)
     {
         try
@@ -15,6 +16,7 @@ public readonly record struct ProcessIdentity(int Pid, ulong StartTime)
             var stat = File.ReadAllText($"/proc/{pid}/stat");
             // The command name (field 2) may contain spaces and parentheses: fields resume after the last ')'.
             var rest = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            if (rest[0] is "Z" or "X") return null; // field 3, the state: exited, not yet reaped by its new parent
             return new ProcessIdentity(pid, ulong.Parse(rest[19], CultureInfo.InvariantCulture)); // field 22
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)

@@ -1,0 +1,128 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Datacrumbs.Messages.Wire;
+
+namespace Datacrumbs.Specs.Harness;
+
+/// <summary>
+/// A real datacrumbsd, started as its own process (the built binary) in a private run dir with
+/// the process backend and the stand-in tracer, short timeouts, and a per-job control dir for
+/// the tracer's behaviour. Start waits for the daemon's "ready" log line; Kill is SIGKILL, for
+/// restart specs; Dispose stops it and removes its files.
+/// </summary>
+public sealed class DaemonProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly List<string> _log = [];
+
+    public string WorkDir { get; }
+    public string RunDir { get; }
+    public string Socket => Path.Combine(RunDir, "datacrumbsd.sock");
+    public string ControlDir { get; }
+    public string ConfigFile { get; }
+
+    public static string BinDir => AppContext.BaseDirectory;
+    public static string Ctl => Path.Combine(BinDir, "datacrumbsctl");
+
+    private DaemonProcess(string workDir, string configFile)
+    {
+        WorkDir = workDir;
+        RunDir = Path.Combine(workDir, "run");
+        ControlDir = Path.Combine(workDir, "standin");
+        ConfigFile = configFile;
+        var start = new ProcessStartInfo(Path.Combine(BinDir, "datacrumbsd"), ["--config", configFile])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        _process = new Process { StartInfo = start, EnableRaisingEvents = true };
+        _process.OutputDataReceived += (_, e) => Seen(e.Data);
+        _process.ErrorDataReceived += (_, e) => Seen(e.Data);
+        _process.Exited += (_, _) => _ready.TrySetException(new InvalidOperationException($"datacrumbsd exited with {_process.ExitCode}:\n{Log}"));
+    }
+
+    public string Log { get { lock (_log) return string.Join('\n', _log); } }
+
+    /// <summary>Starts a daemon; <paramref name="settings"/> override the test defaults (JSON object members).</summary>
+    public static async Task<DaemonProcess> StartAsync(string? workDir = null, Dictionary<string, object>? settings = null)
+    {
+        workDir ??= Directory.CreateTempSubdirectory("datacrumbs-spec-").FullName;
+        Directory.CreateDirectory(Path.Combine(workDir, "standin"));
+        var config = new Dictionary<string, object>
+        {
+            ["RunDir"] = Path.Combine(workDir, "run"),
+            ["Backend"] = "Process",
+            ["Log"] = "Console",
+            ["Tracer"] = new[] { Path.Combine(BinDir, "datacrumbs-standin-tracer") },
+            ["TracerEnvironment"] = new Dictionary<string, string> { ["STANDIN_CONTROL_DIR"] = Path.Combine(workDir, "standin") },
+            ["KillAfterSeconds"] = 1,
+            ["RequestReadSeconds"] = 2,
+            ["Timeouts"] = new Dictionary<string, double> { ["Ready"] = 3, ["Stop"] = 10 },
+        };
+        foreach (var (key, value) in settings ?? []) config[key] = value;
+        var configFile = Path.Combine(workDir, "datacrumbsd.json");
+        await File.WriteAllTextAsync(configFile, JsonSerializer.Serialize(config));
+
+        var daemon = new DaemonProcess(workDir, configFile);
+        daemon._process.Start();
+        daemon._process.BeginOutputReadLine();
+        daemon._process.BeginErrorReadLine();
+        await daemon._ready.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        return daemon;
+    }
+
+    /// <summary>Another daemon on the same run dir and configuration (after <see cref="Kill"/>).</summary>
+    public Task<DaemonProcess> RestartAsync() => StartAsync(WorkDir, JsonSerializer.Deserialize<Dictionary<string, object>>(File.ReadAllText(ConfigFile)));
+
+    private void Seen(string? line)
+    {
+        if (line is null) return;
+        lock (_log) _log.Add(line);
+        if (line.Contains("datacrumbsd ready")) _ready.TrySetResult();
+    }
+
+    /// <summary>Tells the stand-in tracer of one job how to behave (see its header).</summary>
+    public Task TracerBehaves(string job, string mode) => File.WriteAllTextAsync(Path.Combine(ControlDir, job), $"STANDIN_MODE={mode}\n");
+
+    public Task<ControlReply> SendAsync(ControlRequest request, double seconds = 30) =>
+        ControlClient.SendAsync(Socket, request, TimeSpan.FromSeconds(seconds));
+
+    /// <summary>Runs the real datacrumbsctl against this daemon, optionally as another user.</summary>
+    public Task<Run.Result> CtlAsync(string? asUser, params string[] args)
+    {
+        var env = new Dictionary<string, string?> { ["DATACRUMBS_SOCKET"] = Socket, ["FLUX_JOB_ID"] = null, ["FLUX_JOB_USERID"] = null };
+        return asUser is null
+            ? Run.CommandAsync(Ctl, args, TimeSpan.FromSeconds(60), env)
+            : Run.CommandAsync("setpriv", ["--reuid", asUser, "--regid", asUser, "--init-groups", "--", Ctl, .. args], TimeSpan.FromSeconds(60), env);
+    }
+
+    /// <summary>Files of jobs left in the run dir (everything but the socket).</summary>
+    public IReadOnlyList<string> Leftovers() =>
+        Directory.Exists(RunDir)
+            ? Directory.EnumerateFileSystemEntries(RunDir).Select(f => Path.GetFileName(f)).Where(n => n != "datacrumbsd.sock").ToList()
+            : [];
+
+    public void Kill()
+    {
+        _process.Kill();
+        _process.WaitForExit();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(); // SIGKILL is enough: the specs check cleanliness through epilogs, not shutdown
+            await _process.WaitForExitAsync();
+        }
+        _process.Dispose();
+        // A failed spec may leave tracers behind: never let them outlive the test run.
+        foreach (var pidFile in Directory.Exists(RunDir) ? Directory.EnumerateFiles(RunDir, "*.pid") : [])
+            if (File.ReadAllText(pidFile).Split(' ')[0] is var pid && int.TryParse(pid, out _))
+                await Run.CommandAsync("kill", ["-KILL", "--", $"-{pid}"], TimeSpan.FromSeconds(10));
+    }
+
+    public void DeleteWorkDir() => Directory.Delete(WorkDir, recursive: true);
+}
