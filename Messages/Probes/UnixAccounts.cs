@@ -48,6 +48,12 @@ public static class UnixAccounts
         }
     }
 
+    /// <summary>The effective uid of this process.</summary>
+    public static uint EffectiveUid() => geteuid();
+
+    [DllImport("libc")]
+    private static extern uint geteuid();
+
     [DllImport("libc")]
     private static extern int getpwuid_r(uint uid, IntPtr pwd, IntPtr buf, nuint buflen, out IntPtr result);
 
