@@ -61,6 +61,12 @@ public static class ProbesFile
         {
             throw new ProbesRejectedException(ProbeRejection.NotGzip, $"corrupt gzip data ({e.Message})", e);
         }
-        return buffer.AsSpan(0, total).ToArray();
+        // GZipStream reads on past the first member and ignores some trailing bytes; a probes file is
+        // exactly one member, so its last 8 bytes must be the trailer of everything decompressed.
+        var content = buffer.AsSpan(0, total);
+        var trailer = file[^8..];
+        if (BinaryPrimitives.ReadUInt32LittleEndian(trailer) != Crc32.Compute(content) || BinaryPrimitives.ReadUInt32LittleEndian(trailer[4..]) != (uint)total)
+            throw new ProbesRejectedException(ProbeRejection.NotGzip, "data after the end of the gzip stream (file was altered or re-packed)");
+        return content.ToArray();
     }
 }

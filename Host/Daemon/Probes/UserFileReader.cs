@@ -48,7 +48,9 @@ public sealed class UserFileReader
             await child.WaitForExitAsync(deadline.Token);
             if (child.ExitCode != 0)
             {
-                var why = JobId.Printable((await stderr).Trim());
+                // "head: cannot open '<path>' for reading: Permission denied": the path is in our message already.
+                var text = (await stderr).Trim();
+                var why = JobId.Printable(text.LastIndexOf(": ", StringComparison.Ordinal) is var i and >= 0 ? text[(i + 2)..] : text);
                 throw new ProbesRejectedException(ProbeRejection.Unreadable,
                     $"{JobId.Printable(userName)} (uid {uid}) cannot read it: {(why.Length > 0 ? why : $"reader exited with {child.ExitCode}")}");
             }
