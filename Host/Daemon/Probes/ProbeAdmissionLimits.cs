@@ -1,0 +1,16 @@
+using Datacrumbs.Messages.Probes;
+
+namespace Datacrumbs.Daemon.Probes;
+
+/// <summary>The bounds <see cref="SignedProbeAdmission"/> applies (config section <c>probes</c>).</summary>
+public sealed record ProbeAdmissionLimits
+{
+    /// <summary>Compressed size, decompressed size, clock skew.</summary>
+    public ProbeFileLimits File { get; init; } = ProbeFileLimits.Default;
+    /// <summary>PATH_MAX: a longer probe path is hostile.</summary>
+    public int MaxPathLength { get; init; } = 4096;
+    /// <summary>How long reading the file as the job's user may take (a FIFO or a hung NFS mount stops here).</summary>
+    public TimeSpan ReadTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    public static ProbeAdmissionLimits Default { get; } = new();
+}

@@ -1,0 +1,80 @@
+using Datacrumbs.Actors.Ports;
+using Datacrumbs.Messages.Jobs;
+using Datacrumbs.Messages.Probes;
+
+namespace Datacrumbs.Daemon.Probes;
+
+/// <summary>
+/// The gate between a user-named probes file and the root tracer. The file must have an absolute,
+/// printable path; it is read as the job's user (so only what that user may read can get through),
+/// its signature, key, expiry and user are verified, and the tracer is given a root-owned 0600 copy
+/// of the verified content in the run dir, so nothing the user changes afterwards reaches the tracer.
+/// </summary>
+public sealed class SignedProbeAdmission(string runDir, ProbeKeyRing keys, ProbeAdmissionLimits limits, TimeProvider? time = null)
+    : IProbeAdmission
+{
+    private readonly UserFileReader _reader = new();
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+
+    public async Task<string> AdmitAsync(JobRequest request, JobMetadata metadata, CancellationToken ct)
+    {
+        var path = metadata.Tracing?.ProbeFile;
+        if (string.IsNullOrEmpty(path))
+            throw new ProbesRejectedException(ProbeRejection.BadPath, "tracing was requested without a probe file");
+        try
+        {
+            CheckPath(path);
+            if (UnixAccounts.LookupUser(request.Uid) is not { } account)
+                throw new ProbesRejectedException(ProbeRejection.Unreadable, $"uid {request.Uid} has no account on this node");
+
+            var bytes = await _reader.ReadAsUserAsync(path, request.Uid, account.Gid, account.Name, limits.File.MaxFileBytes, limits.ReadTimeout, ct);
+            var verified = ProbesDocument.Verify(bytes, keys, limits.File, _time.GetUtcNow(), request.Uid, account.Name);
+            return WriteCopy(request.Job, verified.ToFile());
+        }
+        catch (ProbesRejectedException e)
+        {
+            throw new ProbesRejectedException(e.Reason, $"probe file {JobId.Printable(path)}: {e.Message}", e);
+        }
+    }
+
+    public Task ReleaseAsync(JobId job, CancellationToken ct)
+    {
+        File.Delete(CopyPath(job)); // no error when it is not there
+        return Task.CompletedTask;
+    }
+
+    private string CopyPath(JobId job) => Path.Combine(runDir, JobNames.ProbeCopy(job));
+
+    private void CheckPath(string path)
+    {
+        if (path.Length > limits.MaxPathLength)
+            throw new ProbesRejectedException(ProbeRejection.BadPath, $"path is {path.Length} characters, more than {limits.MaxPathLength}");
+        if (path.Any(char.IsControl))
+            throw new ProbesRejectedException(ProbeRejection.BadPath, "path contains control characters (a newline?)");
+        if (!path.StartsWith('/'))
+            throw new ProbesRejectedException(ProbeRejection.BadPath, "path is not absolute");
+    }
+
+    /// <summary>Temp file (0600, root's, since the daemon is root), fsync, rename: the tracer never sees half a file.</summary>
+    private string WriteCopy(JobId job, byte[] content)
+    {
+        var target = CopyPath(job);
+        var temp = Path.Combine(runDir, $".{JobNames.ProbeCopy(job)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+            if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            using (var file = new FileStream(temp, options))
+            {
+                file.Write(content);
+                file.Flush(flushToDisk: true);
+            }
+            File.Move(temp, target, overwrite: true);
+            return target;
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
+    }
+}

@@ -1,0 +1,98 @@
+using Datacrumbs.Messages.Jobs;
+using Datacrumbs.Messages.Probes;
+
+namespace Datacrumbs.Signer;
+
+/// <summary>
+/// The site's rules for what users may have signed. Every refusal names the probe and the rule,
+/// so a user can fix the request and an admin can see why.
+/// </summary>
+public sealed record ProbePolicy
+{
+    /// <summary>Probe types users may ask for, as written in the probe list (<c>"0"</c> for <c>"type": 0</c>).</summary>
+    public List<string> AllowedTypes { get; init; } = [];
+    /// <summary>
+    /// Targets of uprobes/USDT (<c>binary_path</c>): an entry ending in <c>/</c> allows everything under
+    /// that directory, any other entry exactly that file. Empty: no probe may name a binary.
+    /// </summary>
+    public List<string> AllowedBinaries { get; init; } = [];
+    /// <summary>Types that carry custom BPF code; only members of <see cref="CustomGroups"/> may use them.</summary>
+    public List<string> CustomTypes { get; init; } = [];
+    /// <summary>Group names (or numeric gids) whose members may sign custom BPF probes.</summary>
+    public List<string> CustomGroups { get; init; } = [];
+    public int MaxProbes { get; init; } = 64;
+    /// <summary>Functions over all probes together.</summary>
+    public int MaxFunctions { get; init; } = 4096;
+    /// <summary>The probe list's canonical JSON size.</summary>
+    public int MaxDocumentBytes { get; init; } = 1024 * 1024;
+    public double ValidityHours { get; init; } = 24;
+
+    public TimeSpan Validity => TimeSpan.FromHours(ValidityHours);
+
+    internal void Validate(string path)
+    {
+        if (AllowedTypes.Count == 0) throw new InvalidDataException($"{path}: policy.allowed_types is empty: no probe could ever be signed");
+        foreach (var b in AllowedBinaries)
+            if (!b.StartsWith('/') || b.Contains("/../") || b.Contains("/./") || b.Contains("//"))
+                throw new InvalidDataException($"{path}: policy.allowed_binaries entry '{JobId.Printable(b)}' must be a normalized absolute path");
+        if (MaxProbes < 1 || MaxFunctions < 1 || MaxDocumentBytes < 64)
+            throw new InvalidDataException($"{path}: policy limits must be positive");
+        if (ValidityHours is <= 0 or > 24 * 366) throw new InvalidDataException($"{path}: policy.validity_hours must be in (0, 8784]");
+    }
+
+    /// <summary>Resolves <see cref="CustomGroups"/> to gids once, at start (names through NSS).</summary>
+    public HashSet<uint> ResolveCustomGroups()
+    {
+        var gids = new HashSet<uint>();
+        foreach (var g in CustomGroups)
+        {
+            if (uint.TryParse(g, out var gid)) gids.Add(gid);
+            else gids.Add(UnixAccounts.LookupGroup(g) ?? throw new InvalidDataException($"policy.custom_groups: no group named '{JobId.Printable(g)}'"));
+        }
+        return gids;
+    }
+
+    /// <summary>Null when the probes may be signed for this caller; otherwise the reason they may not.</summary>
+    public string? Check(IReadOnlyList<ProbeSpec> probes, int canonicalBytes, IReadOnlySet<uint> callerGroups, IReadOnlySet<uint> customGids)
+    {
+        if (canonicalBytes > MaxDocumentBytes)
+            return $"the probe list is {canonicalBytes} bytes; the site allows at most {MaxDocumentBytes}";
+        if (probes.Count == 0) return "the probe list is empty";
+        if (probes.Count > MaxProbes) return $"{probes.Count} probes; the site allows at most {MaxProbes}";
+        var functions = probes.Sum(p => p.Functions.Count);
+        if (functions > MaxFunctions) return $"{functions} functions in all; the site allows at most {MaxFunctions}";
+
+        for (var i = 0; i < probes.Count; i++)
+        {
+            var p = probes[i];
+            var where = $"probe {i} ({JobId.Printable(p.Name)})";
+            if (HasControl(p.Name) || p.Functions.Any(f => f.Length == 0 || f.Length > 512 || HasControl(f)))
+                return $"{where}: names and functions must be non-empty text without control characters";
+            if (CustomTypes.Contains(p.Type))
+            {
+                if (!callerGroups.Overlaps(customGids))
+                    return $"{where}: type {JobId.Printable(p.Type)} (custom BPF) is allowed only for members of {string.Join(", ", CustomGroups)}";
+            }
+            else if (!AllowedTypes.Contains(p.Type))
+                return $"{where}: type {JobId.Printable(p.Type)} is not allowed here (allowed: {string.Join(", ", AllowedTypes)})";
+            if (p.BinaryPath is { } binary && BinaryProblem(binary) is { } problem)
+                return $"{where}: binary_path '{JobId.Printable(binary)}' {problem}";
+        }
+        return null;
+    }
+
+    private string? BinaryProblem(string path)
+    {
+        if (!path.StartsWith('/')) return "is not absolute";
+        if (HasControl(path)) return "contains control characters";
+        if (path.Contains("/../") || path.EndsWith("/..") || path.Contains("/./") || path.Contains("//"))
+            return "is not a normalized path";
+        foreach (var allowed in AllowedBinaries)
+            if (allowed.EndsWith('/') ? path.StartsWith(allowed, StringComparison.Ordinal) : path == allowed)
+                return null;
+        return AllowedBinaries.Count == 0 ? "is not allowed: this site allows no binary targets"
+            : $"is not under an allowed target ({string.Join(", ", AllowedBinaries)})";
+    }
+
+    private static bool HasControl(string s) => s.Any(char.IsControl);
+}

@@ -1,0 +1,53 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Datacrumbs.Signer;
+
+/// <summary>The signer's configuration file (default /etc/datacrumbs/signer.json; example: signer.example.json).</summary>
+public sealed record SignerConfig
+{
+    public const string DefaultPath = "/etc/datacrumbs/signer.json";
+    public const string DefaultSocket = "/run/datacrumbs-signer/signer.sock";
+
+    /// <summary>The Unix socket users connect to; created mode 0666 in a root-owned directory.</summary>
+    public string Socket { get; init; } = DefaultSocket;
+    /// <summary>Root-owned 0600/0400 file of <c>KEY-ID BASE64-SECRET</c> lines; the first key signs.</summary>
+    public string KeyFile { get; init; } = "/etc/datacrumbs/probe-keys";
+    /// <summary>Clients served at once; more are told the signer is busy.</summary>
+    public int MaxClients { get; init; } = 16;
+    /// <summary>How long one client may take from connect to the end of its request.</summary>
+    public double ClientTimeoutSeconds { get; init; } = 10;
+    public ProbePolicy Policy { get; init; } = new();
+
+    public static SignerConfig Load(string path)
+    {
+        var bytes = File.ReadAllBytes(path);
+        try
+        {
+            var config = JsonSerializer.Deserialize(bytes, SignerConfigJson.Default.SignerConfig)
+                         ?? throw new InvalidDataException($"{path} holds JSON null");
+            config.Validate(path);
+            return config;
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{path}: {e.Message}", e);
+        }
+    }
+
+    private void Validate(string path)
+    {
+        if (!Socket.StartsWith('/')) throw new InvalidDataException($"{path}: \"socket\" must be an absolute path");
+        if (!KeyFile.StartsWith('/')) throw new InvalidDataException($"{path}: \"key_file\" must be an absolute path");
+        if (MaxClients is < 1 or > 4096) throw new InvalidDataException($"{path}: \"max_clients\" must be 1..4096");
+        if (ClientTimeoutSeconds is <= 0 or > 600) throw new InvalidDataException($"{path}: \"client_timeout_seconds\" must be in (0, 600]");
+        Policy.Validate(path);
+    }
+}
+
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
+    ReadCommentHandling = JsonCommentHandling.Skip,
+    UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow)]
+[JsonSerializable(typeof(SignerConfig))]
+internal sealed partial class SignerConfigJson : JsonSerializerContext;

@@ -1,0 +1,53 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Datacrumbs.Messages.Probes;
+using Datacrumbs.Specs.Harness;
+
+namespace Datacrumbs.Specs.Probes;
+
+/// <summary>Keys, probe lists and signed files for the probe specs; real files in a temp dir.</summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+public static class ProbeFixtures
+{
+    public const uint AliceUid = 1001, BobUid = 1002;
+
+    public const string SampleProbes = """
+        [{"type":0,"name":"sys","functions":["openat","read","write","close"]},
+         {"type":2,"name":"ior","functions":["2060","2061"],"binary_path":"/usr/bin/ior","include_offsets":false}]
+        """;
+
+    public static string NewSecretBase64() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+
+    /// <summary>A key ring from (id, base64) pairs, the first current.</summary>
+    public static ProbeKeyRing Ring(params (string Id, string Secret)[] keys) =>
+        ProbeKeyRing.Parse(string.Join('\n', keys.Select(k => $"{k.Id} {k.Secret}")), "test keys");
+
+    public static JsonElement Parse(string json)
+    {
+        using var doc = JsonDocument.Parse(json);
+        return doc.RootElement.Clone();
+    }
+
+    public static byte[] SignFor(uint uid, string user, ProbeKeyRing keys, DateTimeOffset? at = null, TimeSpan? validity = null, string probes = SampleProbes) =>
+        ProbesDocument.Sign(Parse(probes), uid, user, at ?? DateTimeOffset.UtcNow, validity ?? TimeSpan.FromHours(1), keys).File;
+
+    /// <summary>A world-traversable temp dir (0755) the test users can reach; deleted with the returned handle.</summary>
+    public static TempDir NewDir() => new();
+
+    public sealed class TempDir : IDisposable
+    {
+        public string Path { get; } = Directory.CreateTempSubdirectory("dc-probes-").FullName;
+        public TempDir() => File.SetUnixFileMode(Path, (UnixFileMode)0b111_101_101);
+        public string this[string name] => System.IO.Path.Combine(Path, name);
+        public void Dispose() { try { Directory.Delete(Path, recursive: true); } catch (IOException) { } }
+    }
+
+    public static async Task ChownAsync(string path, string owner) =>
+        (await Run.CommandAsync("chown", "--no-dereference", owner, path)).EnsureSuccess("chown");
+
+    public static void WriteFile(string path, byte[] bytes, int mode)
+    {
+        File.WriteAllBytes(path, bytes);
+        File.SetUnixFileMode(path, (UnixFileMode)mode);
+    }
+}

@@ -1,0 +1,177 @@
+using System.Buffers.Binary;
+using System.Net.Sockets;
+using System.Text;
+using Datacrumbs.Messages.Probes;
+using Datacrumbs.Messages.Wire;
+using Datacrumbs.Specs.Harness;
+using static Datacrumbs.Specs.Probes.ProbeFixtures;
+
+namespace Datacrumbs.Specs.Probes;
+
+/// <summary>
+/// The real signer on a real socket, asked by real unprivileged users running the real client
+/// (<c>datacrumbsctl probes sign</c>'s code in a test host process).
+/// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+public sealed class SignerProcessSpec(SignerFixture signer) : IClassFixture<SignerFixture>
+{
+    private static readonly string Cli = Path.Combine(SignerFixture.BinaryDir, "datacrumbs-probes-testcli.dll");
+
+    /// <summary>Runs <c>probes ...</c> as <paramref name="user"/> in a home dir that user owns.</summary>
+    private async Task<(Run.Result Result, string Home)> ClientAsync(string user, params string[] args)
+    {
+        var home = signer.Dir[$"home-{user}-{Guid.NewGuid():N}"];
+        Directory.CreateDirectory(home);
+        await ChownAsync(home, user);
+        var env = new Dictionary<string, string?> { ["HOME"] = home, ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1", ["DOTNET_NOLOGO"] = "1" };
+        var argv = new[] { $"--reuid={user}", $"--regid={user}", "--init-groups", "--", "dotnet", Cli, "probes" }.Concat(args);
+        return (await Run.CommandAsync("setpriv", argv, TimeSpan.FromSeconds(60), env), home);
+    }
+
+    private async Task<(Run.Result Result, string Output)> SignAsUserAsync(string user, string probes)
+    {
+        var (_, home) = await ClientAsync(user, "--help");
+        var input = Path.Combine(home, "in.json");
+        File.WriteAllText(input, probes);
+        await ChownAsync(input, user);
+        var output = Path.Combine(home, "probes.json.gz");
+        var (result, _) = await ClientAsync(user, "sign", input, "-o", output, "--signer-socket", signer.SocketPath);
+        return (result, output);
+    }
+
+    [Theory]
+    [InlineData("dcalice", 1001u)]
+    [InlineData("dcbob", 1002u)]
+    public async Task A_user_gets_a_document_signed_for_their_own_uid_as_the_kernel_reports_it(string user, uint uid)
+    {
+        var (result, output) = await SignAsUserAsync(user, SampleProbes);
+
+        Assert.True(result.ExitCode == 0, result.Stderr + result.Stdout);
+        Assert.StartsWith($"datacrumbs: probes: signed 2 probes (6 functions) for {user} (uid {uid}), key site-2025, valid until ", result.Stdout);
+        var verified = ProbesDocument.Verify(File.ReadAllBytes(output), signer.Keys, ProbeFileLimits.Default, DateTimeOffset.UtcNow, uid);
+        Assert.Equal((uid, user), (verified.Document.Uid, verified.Document.User));
+        Assert.Contains($"signed 2 probes (6 functions) for uid {uid} ({user})", signer.Output);
+    }
+
+    [Fact]
+    public async Task The_user_verifies_and_shows_the_signed_file_with_the_client()
+    {
+        var (_, output) = await SignAsUserAsync("dcalice", SampleProbes);
+        var (show, _) = await ClientAsync("dcalice", "show", output);
+        Assert.Equal(0, show.ExitCode);
+        Assert.Contains("issued to:  dcalice (uid 1001)", show.Stdout);
+        Assert.Contains("[1] type 2 ior: 2060, 2061; binary /usr/bin/ior; also include_offsets", show.Stdout);
+
+        var verify = await Run.CommandAsync("dotnet", [Cli, "probes", "verify", output, "--key-file", signer.KeyFile, "--uid", "1001"]);
+        Assert.Equal(0, verify.ExitCode);
+        Assert.Contains("valid: 2 probes for dcalice (uid 1001), key site-2025", verify.Stdout);
+        var wrongUser = await Run.CommandAsync("dotnet", [Cli, "probes", "verify", output, "--key-file", signer.KeyFile, "--uid", "1002"]);
+        Assert.Equal(1, wrongUser.ExitCode);
+        Assert.Contains("rejected: issued to uid 1001 (dcalice), job user is 1002", wrongUser.Stderr);
+    }
+
+    [Fact]
+    public async Task A_request_cannot_name_the_uid_to_sign_for()
+    {
+        var reply = await RawAsync(Encoding.UTF8.GetBytes($$"""{"probes":{{SampleProbes}},"uid":1002}"""));
+        Assert.Equal(SignStatus.BadRequest, reply.Status);
+        Assert.Contains("uid", reply.Message);
+        Assert.Null(reply.File);
+    }
+
+    [Theory]
+    [InlineData("""[{"type":2,"name":"sh","functions":["x"],"binary_path":"/etc/shadow"}]""", "binary_path '/etc/shadow' is not under an allowed target")]
+    [InlineData("""[{"type":2,"name":"a","functions":["x"],"binary_path":"/usr/bin/../../etc/shadow"}]""", "is not a normalized path")]
+    [InlineData("""[{"type":1,"name":"k","functions":["vfs_read"]}]""", "type 1 is not allowed here (allowed: 0, 2)")]
+    [InlineData("""[{"type":"custom","name":"bpf","functions":["x"],"source":"int f(){}"}]""", "(custom BPF) is allowed only for members of root")]
+    [InlineData("""[{"type":0,"name":"many","functions":[""" + "\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\"" + "]}]", "65 functions in all; the site allows at most 64")]
+    public async Task The_site_policy_refuses_with_the_rule_that_applies(string probes, string reason)
+    {
+        var (result, output) = await SignAsUserAsync("dcalice", probes);
+        Assert.Equal(4, result.ExitCode);
+        Assert.Contains(reason, result.Stderr);
+        Assert.False(File.Exists(output));
+    }
+
+    [Fact]
+    public async Task Root_in_the_custom_group_may_sign_custom_bpf()
+    {
+        var reply = await RawAsync(Encoding.UTF8.GetBytes("""{"probes":[{"type":"custom","name":"bpf","functions":["x"],"source":"int f(){}"}]}"""));
+        Assert.Equal(SignStatus.Signed, reply.Status);
+        Assert.Equal(0u, reply.Uid);
+    }
+
+    [Fact]
+    public async Task An_oversized_frame_is_refused_before_it_is_read()
+    {
+        var header = new byte[4];
+        BinaryPrimitives.WriteInt32BigEndian(header, 100 * 1024 * 1024);
+        var reply = await RawAsync(header, rawFrame: true);
+        Assert.Equal(SignStatus.BadRequest, reply.Status);
+        Assert.Contains("exceeds the limit", reply.Message);
+    }
+
+    [Fact]
+    public async Task An_idle_client_is_disconnected_at_the_client_timeout()
+    {
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        await socket.ConnectAsync(new UnixDomainSocketEndPoint(signer.SocketPath));
+        var buffer = new byte[1];
+        var n = await socket.ReceiveAsync(buffer).WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(0, n);
+        Assert.Contains("no complete request within 2 s", signer.Output);
+    }
+
+    [Fact]
+    public async Task The_secret_never_appears_in_output_replies_or_files()
+    {
+        var (signed, output) = await SignAsUserAsync("dcalice", SampleProbes);
+        var (refused, _) = await SignAsUserAsync("dcalice", """[{"type":9,"name":"x","functions":["y"]}]""");
+        var raw = await RawAsync("{\"probes\":42}"u8.ToArray());
+        var secret = Convert.FromBase64String(signer.Secret);
+        var forms = new[] { signer.Secret, Convert.ToHexString(secret), Convert.ToHexString(secret).ToLowerInvariant(), Encoding.Latin1.GetString(secret) };
+        var texts = new[] { signer.Output, signed.Stdout, signed.Stderr, refused.Stdout, refused.Stderr, raw.Message, Encoding.Latin1.GetString(File.ReadAllBytes(output)) };
+        foreach (var text in texts)
+            foreach (var form in forms)
+                Assert.DoesNotContain(form, text);
+    }
+
+    [Fact]
+    public async Task The_signer_refuses_to_start_with_a_key_file_others_can_read()
+    {
+        using var dir = NewDir();
+        WriteFile(dir["keys"], Encoding.UTF8.GetBytes($"k {signer.Secret}\n"), 0b110_100_100);
+        File.WriteAllText(dir["signer.json"], SignerFixture.Config(dir["signer.sock"], dir["keys"]));
+        var result = await Run.CommandAsync("dotnet", [Path.Combine(SignerFixture.BinaryDir, "datacrumbs_sign_probes.dll"), "--config", dir["signer.json"]]);
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal($"datacrumbs_sign_probes: cannot start: key file {dir["keys"]} has mode 0644; it must be 0600 or 0400 (chmod 0600 {dir["keys"]})", result.Stderr.Trim());
+        Assert.DoesNotContain(signer.Secret, result.Stderr + result.Stdout);
+        Assert.False(File.Exists(dir["signer.sock"]));
+    }
+
+    [Fact]
+    public async Task The_socket_is_open_to_everyone()
+    {
+        Assert.Equal((UnixFileMode)0b110_110_110, File.GetUnixFileMode(signer.SocketPath));
+        await Task.CompletedTask;
+    }
+
+    /// <summary>Sends one request as root (this process), as bytes the client would never produce.</summary>
+    private async Task<SignReply> RawAsync(byte[] body, bool rawFrame = false)
+    {
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        await socket.ConnectAsync(new UnixDomainSocketEndPoint(signer.SocketPath));
+        await using var stream = new NetworkStream(socket);
+        if (rawFrame) await stream.WriteAsync(body);
+        else
+        {
+            var header = new byte[4];
+            BinaryPrimitives.WriteInt32BigEndian(header, body.Length);
+            await stream.WriteAsync(header);
+            await stream.WriteAsync(body);
+        }
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        return await Frames.ReadAsync(stream, SignerJson.Default.SignReply, Frames.DefaultMaxReplyBytes, cts.Token)
+               ?? throw new InvalidOperationException("no reply");
+    }
+}
