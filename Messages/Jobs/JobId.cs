@@ -47,11 +47,12 @@ public readonly record struct JobId(ulong Value) : IComparable<JobId>
 
         ulong value;
         bool ok;
+        // Dothex before f58, as flux's fluid_parse does: "ffff.0000.0000.0000" starts with 'f'.
         if (text[0] == F58Prefix) ok = TryDecodeF58(text.AsSpan(1), out value);
         else if (text.StartsWith("0x", StringComparison.Ordinal)) ok = TryParseHex(text.AsSpan(2), out value);
         else if (text.StartsWith("job.", StringComparison.Ordinal)) ok = TryParseDotHex(text.AsSpan(4), out value);
-        else if (text[0] == 'f') ok = TryDecodeF58(text.AsSpan(1), out value);
         else if (text.Length == 19 && text[4] == '.') ok = TryParseDotHex(text, out value);
+        else if (text[0] == 'f') ok = TryDecodeF58(text.AsSpan(1), out value);
         else ok = TryParseDecimal(text, out value);
 
         if (!ok) { error = $"'{Printable(text)}' is not a job id (expected decimal, f58 such as ƒLUv or fLUv, or 0x hex)"; return false; }
