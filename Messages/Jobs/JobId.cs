@@ -122,13 +122,18 @@ public readonly record struct JobId(ulong Value) : IComparable<JobId>
         string.Create(CultureInfo.InvariantCulture,
             $"{(v >> 48) & 0xffff:x4}.{(v >> 32) & 0xffff:x4}.{(v >> 16) & 0xffff:x4}.{v & 0xffff:x4}");
 
-    /// <summary>Hostile text goes into error messages and logs: show control characters escaped.</summary>
+    /// <summary>Hostile text goes into error messages and logs: show control characters and lone surrogates escaped.</summary>
     public static string Printable(string text)
     {
         var sb = new StringBuilder(Math.Min(text.Length, MaxTextLength) + 8);
-        foreach (var c in text.Length > MaxTextLength ? text[..MaxTextLength] : text)
+        var shown = text.Length > MaxTextLength ? text[..MaxTextLength] : text;
+        for (var i = 0; i < shown.Length; i++)
         {
+            var c = shown[i];
             if (char.IsControl(c)) sb.Append(CultureInfo.InvariantCulture, $"\\x{(int)c:x2}");
+            else if (char.IsHighSurrogate(c) && i + 1 < shown.Length && char.IsLowSurrogate(shown[i + 1])) sb.Append(c).Append(shown[++i]);
+            // A lone surrogate cannot be written as UTF-8: logs would show U+FFFD and lose it.
+            else if (char.IsSurrogate(c)) sb.Append(CultureInfo.InvariantCulture, $"\\u{(int)c:x4}");
             else sb.Append(c);
         }
         if (text.Length > MaxTextLength) sb.Append("...");
