@@ -89,7 +89,7 @@ public sealed class HookScriptSpecs : IDisposable
         Assert.Equal(0, r.ExitCode);
         OneLine(r, "datacrumbs: ƒNH: outcome-10: from the fake prolog");
         Assert.Equal(["job", "raise", "--severity=1", "--type=datacrumbs",
-            "--message=datacrumbs: ƒNH: outcome-10: from the fake prolog", "ƒNH"], Raised);
+            "--message=datacrumbs: ƒNH: outcome-10: from the fake prolog", "ƒNH"], Raised ?? []);
     }
 
     [Fact]
@@ -115,7 +115,8 @@ public sealed class HookScriptSpecs : IDisposable
         Assert.Equal(0, r.ExitCode);
         var line = $"datacrumbs: ƒNH: outcome-{code}: from the fake prolog (job runs untraced)";
         OneLine(r, line);
-        Assert.Equal("--message=" + line, Raised![4]);
+        Assert.NotNull(Raised);
+        Assert.Equal("--message=" + line, Raised[4]);
     }
 
     [Theory]

@@ -1,5 +1,7 @@
 using System.Runtime.InteropServices;
 
+[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
+
 namespace Datacrumbs.Specs.Flux;
 
 /// <summary>
