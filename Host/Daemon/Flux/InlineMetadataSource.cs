@@ -1,11 +1,24 @@
 using Datacrumbs.Actors.Ports;
+using Datacrumbs.Daemon.Users;
 using Datacrumbs.Messages.Jobs;
 
 namespace Datacrumbs.Daemon.Flux;
 
-/// <summary>Metadata the service wrapper fabricated and sent with the request (placeholder until the flux source lands).</summary>
-public sealed class InlineMetadataSource : IJobMetadataSource
+/// <summary>
+/// The `inline` metadata source: the service wrapper sent the tracing request itself
+/// (<see cref="JobRequest.Inline"/>), as the CLI plugin would have put it in the jobspec.
+/// Its shape is checked by the same rules as a jobspec's.
+/// </summary>
+public sealed class InlineMetadataSource(UserDirectory users) : IJobMetadataSource
 {
-    public Task<JobMetadata> ResolveAsync(JobRequest request, CancellationToken ct) =>
-        Task.FromResult(new JobMetadata(request.Uid.ToString(System.Globalization.CultureInfo.InvariantCulture), request.Inline));
+    public Task<JobMetadata> ResolveAsync(JobRequest request, CancellationToken ct)
+    {
+        ct.ThrowIfCancellationRequested();
+        var inline = request.Inline
+            ?? throw new JobMetadataException($"job {request.Job}: no inline metadata in the request");
+        if (!inline.IsEnabled) return Task.FromResult(new JobMetadata(users.NameOf(request.Uid), null));
+        if (ProbeFilePath.Problem(inline.ProbeFile) is { } problem)
+            throw new JobMetadataException($"job {request.Job}: probe_file {problem}: '{JobId.Printable(inline.ProbeFile)}'");
+        return Task.FromResult(new JobMetadata(users.NameOf(request.Uid), new TracingRequest("yes", inline.ProbeFile)));
+    }
 }

@@ -1,0 +1,86 @@
+using System.Text.Json;
+using Datacrumbs.Messages.Jobs;
+
+namespace Datacrumbs.Daemon.Flux;
+
+/// <summary>
+/// Reads the tracing request out of a jobspec as `flux job info ID jobspec` prints it:
+/// <c>.attributes.system.datacrumbs = {"enable":"yes","probe_file":"/abs/path"}</c>.
+/// Absent, or <c>enable</c> other than "yes": not requested (null). Requested but malformed:
+/// <see cref="JobMetadataException"/> naming the job and the problem. The jobspec also holds
+/// the user's environment: nothing of it but the offending field reaches a message.
+/// </summary>
+public static class JobspecTracing
+{
+    private const string Where = "attributes.system.datacrumbs";
+
+    public static TracingRequest? Read(JobId job, ReadOnlyMemory<byte> jobspecJson)
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(jobspecJson, new JsonDocumentOptions { MaxDepth = 128 });
+        }
+        catch (JsonException e)
+        {
+            throw Malformed(job, $"the jobspec is not valid JSON ({e.Message})", e);
+        }
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object) throw Malformed(job, "the jobspec is not a JSON object");
+            if (!TryGetObject(job, root, "attributes", "attributes", out var attributes)) return null;
+            if (!TryGetObject(job, attributes, "system", "attributes.system", out var system)) return null;
+            if (!system.TryGetProperty("datacrumbs", out var datacrumbs)) return null;
+            if (datacrumbs.ValueKind != JsonValueKind.Object)
+                throw Malformed(job, $"{Where} is {Describe(datacrumbs)}, not an object");
+            RejectDuplicateKeys(job, datacrumbs);
+
+            if (!datacrumbs.TryGetProperty("enable", out var enable)
+                || enable.ValueKind != JsonValueKind.String
+                || !enable.ValueEquals("yes"))
+                return null;
+
+            if (!datacrumbs.TryGetProperty("probe_file", out var probe))
+                throw Malformed(job, $"{Where} has enable \"yes\" but no probe_file");
+            if (probe.ValueKind != JsonValueKind.String)
+                throw Malformed(job, $"{Where}.probe_file is {Describe(probe)}, not a string");
+            string path;
+            try { path = probe.GetString()!; }
+            catch (InvalidOperationException e) { throw Malformed(job, $"{Where}.probe_file is not valid Unicode text", e); }
+            if (ProbeFilePath.Problem(path) is { } problem)
+                throw Malformed(job, $"{Where}.probe_file {problem}: '{JobId.Printable(path)}'");
+            return new TracingRequest("yes", path);
+        }
+    }
+
+    /// <summary>False when absent; throws when present but not an object.</summary>
+    private static bool TryGetObject(JobId job, JsonElement parent, string name, string path, out JsonElement value)
+    {
+        if (!parent.TryGetProperty(name, out value)) return false;
+        if (value.ValueKind == JsonValueKind.Object) return true;
+        throw Malformed(job, $"{path} is {Describe(value)}, not an object");
+    }
+
+    /// <summary>Two "probe_file" keys read differently by different parsers: refuse the ambiguity.</summary>
+    private static void RejectDuplicateKeys(JobId job, JsonElement obj)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var property in obj.EnumerateObject())
+            if (!seen.Add(property.Name))
+                throw Malformed(job, $"{Where} has the key '{JobId.Printable(property.Name)}' twice");
+    }
+
+    private static string Describe(JsonElement e) => e.ValueKind switch
+    {
+        JsonValueKind.Array => "an array",
+        JsonValueKind.String => "a string",
+        JsonValueKind.Number => "a number",
+        JsonValueKind.True or JsonValueKind.False => "a boolean",
+        JsonValueKind.Null => "null",
+        _ => "an object",
+    };
+
+    private static JobMetadataException Malformed(JobId job, string problem, Exception? inner = null) =>
+        new($"job {job}: {problem}", inner);
+}

@@ -1,0 +1,255 @@
+using System.Diagnostics;
+using Datacrumbs.Specs.Harness;
+
+namespace Datacrumbs.Specs.Flux;
+
+/// <summary>
+/// The prolog and epilog hook scripts and the service wrapper, run for real against a
+/// stand-in datacrumbsctl (exit code per subcommand from rc.SUB, optional hang) and a
+/// stand-in flux that records `flux job raise`. The lead's end-to-end specs drive the same
+/// scripts through the real daemon.
+/// </summary>
+public sealed class HookScriptSpecs : IDisposable
+{
+    private static readonly string DeployDir = FindDeployDir();
+    private static readonly TimeSpan Generous = TimeSpan.FromSeconds(60);
+
+    private const string FakeCtl = """
+        #!/bin/bash
+        dir="$(dirname "$0")"
+        echo "$*" >>"$dir/calls"
+        if [ "$1" = prolog ] && [ -e "$dir/hang" ]; then echo "$$" >"$dir/started"; exec sleep 1000; fi
+        rc=$(cat "$dir/rc.$1" 2>/dev/null || echo 0)
+        echo "datacrumbs: ${FLUX_JOB_ID}: outcome-$rc: from the fake $1"
+        exit "$rc"
+        """;
+
+    private const string FakeFlux = """
+        #!/bin/bash
+        dir="$(dirname "$0")"
+        printf '%s\n' "$@" >"$dir/raised"
+        exit "$(cat "$dir/rc.flux" 2>/dev/null || echo 0)"
+        """;
+
+    private readonly string _dir = Directory.CreateTempSubdirectory("dc-hooks-").FullName;
+
+    public HookScriptSpecs()
+    {
+        WriteExecutable("datacrumbsctl", FakeCtl);
+        WriteExecutable("flux", FakeFlux);
+    }
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private void WriteExecutable(string name, string text)
+    {
+        var path = Path.Combine(_dir, name);
+        File.WriteAllText(path, text.Replace("\r", "") + "\n");
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+    }
+
+    private void ClientExits(string subcommand, int code) => File.WriteAllText(Path.Combine(_dir, "rc." + subcommand), code.ToString());
+
+    private string[] Calls => File.Exists(Path.Combine(_dir, "calls")) ? File.ReadAllLines(Path.Combine(_dir, "calls")) : [];
+    private string[]? Raised => File.Exists(Path.Combine(_dir, "raised")) ? File.ReadAllLines(Path.Combine(_dir, "raised")) : null;
+
+    private Dictionary<string, string?> Env(string? onFailure = null) => new()
+    {
+        ["DATACRUMBSCTL"] = Path.Combine(_dir, "datacrumbsctl"),
+        ["DATACRUMBS_FLUX"] = Path.Combine(_dir, "flux"),
+        ["DATACRUMBS_ON_FAILURE"] = onFailure,
+        ["FLUX_JOB_ID"] = "ƒNH",
+        ["TMPDIR"] = _dir,
+    };
+
+    private Task<Run.Result> HookAsync(string script, string? onFailure = null, params string[] args) =>
+        Run.CommandAsync(Path.Combine(DeployDir, script), args, Generous, Env(onFailure));
+
+    private static void OneLine(Run.Result r, string expected)
+    {
+        Assert.Equal(expected + "\n", r.Stdout);
+        Assert.Equal("", r.Stderr);
+    }
+
+    [Fact]
+    public async Task Prolog_ready_or_not_requested_passes_the_clients_line_through()
+    {
+        var r = await HookAsync("datacrumbs_service_run.sh");
+        Assert.Equal(0, r.ExitCode);
+        OneLine(r, "datacrumbs: ƒNH: outcome-0: from the fake prolog");
+        Assert.Equal(["prolog --timeout 180"], Calls);
+        Assert.Null(Raised);
+    }
+
+    [Fact]
+    public async Task Prolog_failure_under_continue_raises_a_non_fatal_exception_and_lets_the_job_run()
+    {
+        ClientExits("prolog", 10);
+        var r = await HookAsync("datacrumbs_service_run.sh");
+        Assert.Equal(0, r.ExitCode);
+        OneLine(r, "datacrumbs: ƒNH: outcome-10: from the fake prolog");
+        Assert.Equal(["job", "raise", "--severity=1", "--type=datacrumbs",
+            "--message=datacrumbs: ƒNH: outcome-10: from the fake prolog", "ƒNH"], Raised ?? []);
+    }
+
+    [Fact]
+    public async Task Prolog_failure_under_fail_cancels_the_job()
+    {
+        ClientExits("prolog", 1);
+        var r = await HookAsync("datacrumbs_service_run.sh");
+        Assert.Equal(1, r.ExitCode);
+        OneLine(r, "datacrumbs: ƒNH: outcome-1: from the fake prolog");
+        Assert.Null(Raised);
+    }
+
+    [Theory]
+    [InlineData(3)]
+    [InlineData(5)]
+    [InlineData(6)]
+    [InlineData(4)]
+    [InlineData(2)]
+    public async Task Daemon_not_asked_under_continue_runs_the_job_untraced_and_says_why(int code)
+    {
+        ClientExits("prolog", code);
+        var r = await HookAsync("datacrumbs_service_run.sh");
+        Assert.Equal(0, r.ExitCode);
+        var line = $"datacrumbs: ƒNH: outcome-{code}: from the fake prolog (job runs untraced)";
+        OneLine(r, line);
+        Assert.NotNull(Raised);
+        Assert.Equal("--message=" + line, Raised[4]);
+    }
+
+    [Theory]
+    [InlineData("env")]
+    [InlineData("option")]
+    public async Task Daemon_not_asked_under_fail_cancels_the_job(string how)
+    {
+        ClientExits("prolog", 3);
+        var r = how == "env"
+            ? await HookAsync("datacrumbs_service_run.sh", onFailure: "fail")
+            : await HookAsync("datacrumbs_service_run.sh", null, "--on-failure=fail");
+        Assert.Equal(1, r.ExitCode);
+        OneLine(r, "datacrumbs: ƒNH: outcome-3: from the fake prolog (on-failure=fail: job canceled)");
+        Assert.Null(Raised);
+    }
+
+    [Fact]
+    public async Task A_missing_client_is_reported_and_follows_the_policy()
+    {
+        var env = Env();
+        env["DATACRUMBSCTL"] = "/nonexistent/datacrumbsctl";
+        var r = await Run.CommandAsync(Path.Combine(DeployDir, "datacrumbs_service_run.sh"), [], Generous, env);
+        Assert.Equal(0, r.ExitCode);
+        OneLine(r, "datacrumbs: ƒNH: failed: cannot run /nonexistent/datacrumbsctl (exit 127) (job runs untraced)");
+    }
+
+    [Fact]
+    public async Task A_failing_flux_job_raise_is_noted_on_the_same_line()
+    {
+        ClientExits("prolog", 10);
+        File.WriteAllText(Path.Combine(_dir, "rc.flux"), "1");
+        var r = await HookAsync("datacrumbs_service_run.sh");
+        Assert.Equal(0, r.ExitCode);
+        OneLine(r, "datacrumbs: ƒNH: outcome-10: from the fake prolog [job exception not raised: flux job raise exit 1]");
+    }
+
+    [Fact]
+    public async Task A_bad_policy_is_refused()
+    {
+        var r = await HookAsync("datacrumbs_service_run.sh", onFailure: "maybe");
+        Assert.Equal(1, r.ExitCode);
+        OneLine(r, "datacrumbs: ƒNH: prolog hook: on-failure must be continue or fail, not 'maybe'");
+        Assert.Empty(Calls);
+    }
+
+    [Fact]
+    public async Task Sigterm_during_the_prolog_kills_the_client_tells_the_daemon_and_exits_143()
+    {
+        File.WriteAllText(Path.Combine(_dir, "hang"), "");
+        await Run.CommandAsync("mkfifo", Path.Combine(_dir, "started"));
+        var psi = new ProcessStartInfo(Path.Combine(DeployDir, "datacrumbs_service_run.sh"))
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (var (k, v) in Env()) psi.Environment[k] = v;
+        using var hook = Process.Start(psi)!;
+        var stdout = hook.StandardOutput.ReadToEndAsync();
+
+        var clientPid = int.Parse((await Task.Run(() => File.ReadAllText(Path.Combine(_dir, "started"))).WaitAsync(Generous)).Trim());
+        using var clientDeath = ProcessDeath.Watch(clientPid);
+        Assert.NotNull(clientDeath);
+
+        (await Run.CommandAsync("kill", "-TERM", hook.Id.ToString())).EnsureSuccess("kill");
+        await hook.WaitForExitAsync().WaitAsync(Generous);
+
+        Assert.Equal(143, hook.ExitCode);
+        Assert.Equal("datacrumbs: ƒNH: prolog interrupted by SIGTERM; asked the daemon to stop tracing (epilog exit 0)\n", await stdout);
+        Assert.Equal(["prolog --timeout 180", "epilog --timeout 30"], Calls);
+        Assert.True(clientDeath.WaitExited(Generous), "the hanging client was killed");
+        Assert.Empty(Directory.GetFiles(_dir, "datacrumbs-prolog.*"));
+    }
+
+    [Fact]
+    public async Task Epilog_stopped_passes_the_clients_line_through()
+    {
+        var r = await HookAsync("datacrumbs_service_stop.sh");
+        Assert.Equal(0, r.ExitCode);
+        OneLine(r, "datacrumbs: ƒNH: outcome-0: from the fake epilog");
+        Assert.Equal(["epilog --timeout 75"], Calls);
+        Assert.Null(Raised);
+    }
+
+    [Theory]
+    [InlineData(3, null, 0, "")]
+    [InlineData(5, null, 0, "")]
+    [InlineData(3, "fail", 1, " (on-failure=fail: node drained)")]
+    [InlineData(10, "fail", 0, "")]
+    public async Task Epilog_failures_follow_the_policy_and_only_drain_when_asked(int code, string? policy, int exit, string suffix)
+    {
+        ClientExits("epilog", code);
+        var r = await HookAsync("datacrumbs_service_stop.sh", onFailure: policy);
+        Assert.Equal(exit, r.ExitCode);
+        OneLine(r, $"datacrumbs: ƒNH: outcome-{code}: from the fake epilog{suffix}");
+        Assert.Null(Raised);
+    }
+
+    [Fact]
+    public async Task Epilog_that_could_not_stop_the_tracer_under_fail_drains_the_node()
+    {
+        ClientExits("epilog", 1);
+        var r = await HookAsync("datacrumbs_service_stop.sh");
+        Assert.Equal(1, r.ExitCode);
+        OneLine(r, "datacrumbs: ƒNH: outcome-1: from the fake epilog (node drained)");
+    }
+
+    [Fact]
+    public async Task Wrapper_passes_its_arguments_to_the_client()
+    {
+        var r = await Run.CommandAsync(Path.Combine(DeployDir, "datacrumbs_service_wrapper"), ["start", "1", "dcalice", "/p.json.gz"], Generous, Env());
+        Assert.Equal(0, r.ExitCode);
+        Assert.Equal(["wrapper start 1 dcalice /p.json.gz"], Calls);
+    }
+
+    [Theory]
+    [InlineData]
+    [InlineData("start")]
+    [InlineData("start", "1")]
+    [InlineData("restart", "1", "/p")]
+    [InlineData("start", "1", "u", "/p", "extra")]
+    public async Task Wrapper_usage_errors_print_help_and_call_nothing(params string[] args)
+    {
+        var r = await Run.CommandAsync(Path.Combine(DeployDir, "datacrumbs_service_wrapper"), args, Generous, Env());
+        Assert.Equal(2, r.ExitCode);
+        Assert.StartsWith("usage: datacrumbs_service_wrapper start|stop JOBID [USER] PROBE_FILE", r.Stderr);
+        Assert.Empty(Calls);
+    }
+
+    private static string FindDeployDir()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (Directory.Exists(Path.Combine(dir.FullName, "deploy", "flux")))
+                return Path.Combine(dir.FullName, "deploy", "flux");
+        throw new InvalidOperationException("deploy/flux not found above " + AppContext.BaseDirectory);
+    }
+}

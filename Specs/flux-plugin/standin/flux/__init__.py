@@ -1,0 +1,1 @@
+"""Stand-in for the flux Python package (see ../README.md)."""

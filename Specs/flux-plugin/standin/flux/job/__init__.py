@@ -1,0 +1,1 @@
+from flux.job.Jobspec import Jobspec, JobspecV1, validate_jobspec  # noqa: F401

@@ -1,0 +1,224 @@
+"""DataCrumbs I/O tracing for this job.
+
+Trace the job's I/O with DataCrumbs on every node of the job:
+
+    flux run --datacrumbs-enable --datacrumbs-probe-file probes.json.gz ...
+
+--datacrumbs-enable            ask for tracing (requires a probe file)
+--datacrumbs-probe-file PATH   the signed probes file to trace with; it must
+                               exist and be readable by you; a relative path
+                               is taken relative to the current directory
+
+The request is stored in the jobspec as attributes.system.datacrumbs
+({"enable": "yes", "probe_file": "/absolute/path"}); the prolog on each node
+hands it to the node's datacrumbs daemon. If tracing cannot start, the job
+runs untraced (unless the site chose otherwise) and a non-fatal job exception
+of type "datacrumbs" says why: see `flux job eventlog JOBID`.
+"""
+
+# Installed as /etc/datacrumbs/flux/cli/plugins/datacrumbs.py and found by the
+# flux CLI through FLUX_CLI_PLUGINPATH or a link from <confdir>/cli/plugins.
+#
+# Flux instantiates every public CLIPlugin subclass in this module as cls(prog):
+# keep exactly one public class here; helpers are private (leading underscore).
+#
+# Checks happen twice:
+#  - in the CLI (preinit/modify_jobspec), as the submitting user, in the
+#    user's working directory: the path is made absolute and the file must be
+#    a readable, non-empty regular file. A ValueError here is printed by the
+#    CLI as `flux-run: ERROR: <message>` and nothing is submitted.
+#  - in job-ingest's validator (validate), which sees jobs submitted without
+#    this plugin too (hand-written jobspecs, --setattr, the Python API). It
+#    only checks the attribute's shape: it runs as the instance owner on the
+#    rank 0 node, so it can neither judge what the user may read nor afford
+#    to block every submission on a slow or hung network filesystem. The node
+#    daemon re-checks the file as the job's user before tracing.
+
+import os
+import stat
+import unicodedata
+
+import flux.cli.plugin
+
+_ATTRIBUTE = "system.datacrumbs"
+_ENABLE_OPTION = "--datacrumbs-enable"
+_FILE_OPTION = "--datacrumbs-probe-file"
+_PATH_MAX = 4096  # bytes, Linux PATH_MAX including the terminating NUL
+
+
+def _printable(text):
+    """Show hostile text in one line: control and undecodable characters escaped."""
+    out = []
+    for c in text[:256]:
+        if unicodedata.category(c) in ("Cc", "Cs"):
+            out.append("\\x%02x" % (ord(c) & 0xFF))
+        else:
+            out.append(c)
+    if len(text) > 256:
+        out.append("...")
+    return "".join(out)
+
+
+def _path_problem(path):
+    """Why this path cannot go into the jobspec, or None. No filesystem access."""
+    if path == "":
+        return "the path is empty"
+    for c in path:
+        category = unicodedata.category(c)
+        if category == "Cs":
+            # argv bytes that are not UTF-8 arrive as lone surrogates
+            return "the path is not valid UTF-8"
+        if category == "Cc":
+            # a newline or other control character could forge lines in the
+            # env file and logs downstream: refuse, never escape
+            return "the path contains a control character (\\x%02x)" % ord(c)
+    if len(path.encode("utf-8")) >= _PATH_MAX:
+        return "the path is longer than %d bytes" % (_PATH_MAX - 1)
+    return None
+
+
+def _absolute(path):
+    """Anchor a relative path at the current directory, without resolving '..'.
+
+    os.path.abspath would collapse 'a/../b' lexically, which names a different
+    file when 'a' is a symbolic link; the kernel resolves it correctly later.
+    """
+    if os.path.isabs(path):
+        return path
+    return os.path.join(os.getcwd(), path)
+
+
+def _file_problem(path):
+    """Why the submitting user cannot use this probes file, or None."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return "no such file"
+    except NotADirectoryError:
+        return "no such file (a component of the path is not a directory)"
+    except PermissionError:
+        return "cannot be reached (permission denied on a directory in the path)"
+    except OSError as e:
+        return "cannot be checked: %s" % (e.strerror or e)
+    if stat.S_ISDIR(st.st_mode):
+        return "is a directory, not a probes file"
+    if not stat.S_ISREG(st.st_mode):
+        return "is not a regular file"
+    if st.st_size == 0:
+        return "is empty"
+    try:
+        # O_NONBLOCK: never wait on a file that turned into a FIFO meanwhile
+        fd = os.open(path, os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK)
+    except PermissionError:
+        return "is not readable by you (permission denied)"
+    except OSError as e:
+        return "cannot be opened: %s" % (e.strerror or e)
+    os.close(fd)
+    return None
+
+
+def _request_from(enable, probe_file):
+    """The attribute value the options ask for, or None; ValueError if they are bad."""
+    if not enable and probe_file is None:
+        return None
+    if not enable:
+        # Tracing runs a root tracer beside the job: it must be asked for
+        # explicitly, not switched on by a leftover option in a script.
+        raise ValueError(
+            "%s requires %s (add %s to trace this job)"
+            % (_FILE_OPTION, _ENABLE_OPTION, _ENABLE_OPTION)
+        )
+    if probe_file is None:
+        raise ValueError(
+            "%s requires %s PATH (the signed probes file to trace with)"
+            % (_ENABLE_OPTION, _FILE_OPTION)
+        )
+    problem = _path_problem(probe_file)
+    if problem:
+        raise ValueError("%s: %s" % (_FILE_OPTION, problem))
+    path = _absolute(probe_file)
+    problem = _path_problem(path)  # the working directory may add to the length
+    if problem:
+        raise ValueError("%s: %s" % (_FILE_OPTION, problem))
+    problem = _file_problem(path)
+    if problem:
+        raise ValueError("%s: %s: %s" % (_FILE_OPTION, _printable(path), problem))
+    return {"enable": "yes", "probe_file": path}
+
+
+def _attribute_problem(value):
+    """Why an attributes.system.datacrumbs value is malformed, or None."""
+    if not isinstance(value, dict):
+        return "must be an object like {\"enable\": \"yes\", \"probe_file\": \"/abs/path\"}"
+    unknown = sorted(set(value) - {"enable", "probe_file"})
+    if unknown:
+        return "has unknown key(s): %s" % ", ".join(_printable(str(k)) for k in unknown)
+    if value.get("enable") != "yes":
+        return "enable must be \"yes\""
+    path = value.get("probe_file")
+    if not isinstance(path, str):
+        return "probe_file must be a string"
+    problem = _path_problem(path)
+    if problem:
+        return "probe_file: " + problem
+    if not path.startswith("/"):
+        return "probe_file must be an absolute path, not '%s'" % _printable(path)
+    return None
+
+
+class DataCrumbsPlugin(flux.cli.plugin.CLIPlugin):
+    """DataCrumbs I/O tracing: --datacrumbs-enable --datacrumbs-probe-file PATH.
+
+    Trace this job's I/O with DataCrumbs on every node of the job, using the
+    signed probes file PATH (relative paths are taken from the current
+    directory). If tracing cannot start, the job still runs and a non-fatal
+    job exception of type "datacrumbs" says why (see `flux job eventlog`).
+    """
+
+    def __init__(self, prog, prefix="datacrumbs"):
+        super().__init__(prog, prefix=prefix)
+        # Explicit dest names: flux-core before 0.84 derived the unprefixed
+        # dest ("enable"), 0.84 and later the prefixed one behind an args
+        # proxy. An explicit dest is used as given by both, and cannot collide
+        # with another plugin's generic "enable".
+        self.add_option(
+            "--enable",
+            action="store_true",
+            dest="datacrumbs_enable",
+            help="Trace this job's I/O with DataCrumbs "
+            "(requires --datacrumbs-probe-file)",
+        )
+        self.add_option(
+            "--probe-file",
+            metavar="PATH",
+            dest="datacrumbs_probe_file",
+            help="Signed DataCrumbs probes file to trace with "
+            "(requires --datacrumbs-enable)",
+        )
+
+    @staticmethod
+    def _request(args):
+        return _request_from(
+            getattr(args, "datacrumbs_enable", False),
+            getattr(args, "datacrumbs_probe_file", None),
+        )
+
+    def preinit(self, args):
+        # Fail before the CLI does any other work.
+        self._request(args)
+
+    def modify_jobspec(self, args, jobspec):
+        request = self._request(args)
+        if request is not None:
+            # One setattr of the whole object: replaces anything a
+            # --setattr=system.datacrumbs.* put there, so the shape is exact.
+            jobspec.setattr(_ATTRIBUTE, request)
+
+    def validate(self, jobspec):
+        attributes = jobspec.attributes or {}
+        system = attributes.get("system") or {}
+        if not isinstance(system, dict) or "datacrumbs" not in system:
+            return
+        problem = _attribute_problem(system["datacrumbs"])
+        if problem:
+            raise ValueError("attributes.system.datacrumbs " + problem)

@@ -1,0 +1,100 @@
+#!/bin/bash
+# datacrumbs_service_stop.sh: the Flux job-manager epilog hook (installed as
+# /sbin/datacrumbs_service_stop.sh, run with per-rank = true on every node of a job).
+#
+# It asks the node's datacrumbsd, through datacrumbsctl, to stop the job's tracer and
+# clean up, and waits until that is done. Flux runs the epilog after the job finished,
+# and also after a failed or canceled prolog: the daemon answers "stopped" for a job it
+# never started, so this is always safe to run.
+#   exit 0  nothing of the job is left on this node, or the failure is only logged
+#   exit 1  the daemon reports it could not stop the tracer and its policy is `fail`,
+#           or the daemon cannot be asked and DATACRUMBS_ON_FAILURE=fail: with
+#           per-rank = true Flux then DRAINS this node (a root tracer may still run).
+# Everything it prints is one line, which lands in `flux dmesg`.
+#
+# Settings (environment, or the option):
+#   DATACRUMBSCTL             client path (default /usr/bin/datacrumbsctl)
+#   DATACRUMBS_ON_FAILURE     continue|fail, or --on-failure=POLICY (default continue)
+#   DATACRUMBS_EPILOG_TIMEOUT seconds to wait for the daemon (default 75: its stop
+#                             timeout 60 plus margin). Keep the job-manager epilog
+#                             timeout above this plus 15 s.
+set -u
+
+readonly ctl="${DATACRUMBSCTL:-/usr/bin/datacrumbsctl}"
+policy="${DATACRUMBS_ON_FAILURE:-continue}"
+wait_s="${DATACRUMBS_EPILOG_TIMEOUT:-75}"
+job="${FLUX_JOB_ID:-unknown-job}"
+client=""
+out=""
+
+say() { printf 'datacrumbs: %s: %s\n' "$job" "$*"; }
+
+usage() {
+    cat <<EOF
+usage: $0 [--on-failure=continue|fail]
+Flux job-manager epilog: stop DataCrumbs tracing for \$FLUX_JOB_ID on this node.
+EOF
+}
+
+for arg in "$@"; do
+    case "$arg" in
+        --on-failure=*) policy="${arg#--on-failure=}" ;;
+        -h|--help) usage; exit 0 ;;
+        *) say "epilog hook: unknown argument '$arg' (see --help)"; exit 1 ;;
+    esac
+done
+case "$policy" in
+    continue|fail) ;;
+    *) say "epilog hook: on-failure must be continue or fail, not '$policy'"; exit 1 ;;
+esac
+case "$wait_s" in
+    ''|*[!0-9]*) say "epilog hook: DATACRUMBS_EPILOG_TIMEOUT must be whole seconds, not '$wait_s'"; exit 1 ;;
+esac
+
+cleanup() { [ -n "$out" ] && rm -f -- "$out"; }
+
+# The epilog timed out (SIGTERM from Flux): stop waiting and go. The daemon carries on
+# stopping the unit on its own; `datacrumbsctl status` shows what is left.
+on_signal() {
+    trap '' TERM INT
+    [ -n "$client" ] && kill -TERM "$client" 2>/dev/null
+    cleanup
+    say "epilog interrupted by SIG$1; the daemon continues stopping the tracer"
+    exit 143
+}
+trap 'on_signal TERM' TERM
+trap 'on_signal INT' INT
+
+# The daemon could not confirm the stop: apply this hook's own policy.
+not_confirmed() {
+    if [ "$policy" = fail ]; then
+        echo "$1 (on-failure=fail: node drained)"
+        exit 1
+    fi
+    echo "$1"
+    exit 0
+}
+
+out="$(mktemp "${TMPDIR:-/tmp}/datacrumbs-epilog.XXXXXX" 2>/dev/null)" || out=""
+
+timeout -k 5 "$((wait_s + 10))" "$ctl" epilog --timeout "$wait_s" \
+    >"${out:-/dev/null}" 2>&1 </dev/null &
+client=$!
+rc=0
+wait "$client" || rc=$?
+client=""
+
+line=""
+[ -n "$out" ] && IFS= read -r line <"$out"
+cleanup
+
+case "$rc" in
+    0)  [ -n "$line" ] && echo "$line"; exit 0 ;;
+    10) echo "${line:-datacrumbs: $job: failed: the tracer could not be stopped cleanly}"; exit 0 ;;
+    1)  echo "${line:-datacrumbs: $job: failed: the tracer could not be stopped} (node drained)"; exit 1 ;;
+    3)  not_confirmed "${line:-datacrumbs: $job: failed: the datacrumbs daemon is not reachable}" ;;
+    5)  not_confirmed "${line:-datacrumbs: $job: failed: no answer from the datacrumbs daemon in ${wait_s} s}" ;;
+    124|137) not_confirmed "datacrumbs: $job: failed: $ctl did not finish within $((wait_s + 10)) s" ;;
+    126|127) not_confirmed "datacrumbs: $job: failed: cannot run $ctl (exit $rc)" ;;
+    *)  not_confirmed "${line:-datacrumbs: $job: failed: $ctl exited with $rc}" ;;
+esac
