@@ -1,3 +1,4 @@
+using Datacrumbs.Messages.Unix;
 using System.CommandLine;
 using System.Net.Sockets;
 using System.Text;

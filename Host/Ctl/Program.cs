@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Datacrumbs.Ctl;
 using Datacrumbs.Messages.Jobs;
+using Datacrumbs.Messages.Unix;
 using Datacrumbs.Messages.Wire;
 
 // datacrumbsctl: the small client of datacrumbsd, called by the Flux prolog and epilog hooks
@@ -96,7 +97,7 @@ wrapper.SetAction((parse, ct) =>
     uint user;
     if (words.Length == 3)
     {
-        if (Users.Resolve(words[1]) is not { } resolved) return Task.FromResult(Usage($"no such user: {JobId.Printable(words[1])}"));
+        if (UnixAccounts.LookupUid(words[1]) is not { } resolved) return Task.FromResult(Usage($"no such user: {JobId.Printable(words[1])}"));
         user = resolved;
     }
     else user = Users.Invoking();
@@ -106,6 +107,8 @@ wrapper.SetAction((parse, ct) =>
         : Call(parse, WrapperRequests.Stop(id), 150, ct);
 });
 root.Subcommands.Add(wrapper);
+root.Subcommands.Add(JobIdCommand.Create());
+root.Subcommands.Add(ProbesCommand.Create());
 
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)

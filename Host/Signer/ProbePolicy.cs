@@ -1,3 +1,4 @@
+using Datacrumbs.Messages.Unix;
 using Datacrumbs.Messages.Jobs;
 using Datacrumbs.Messages.Probes;
 

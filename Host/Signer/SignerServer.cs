@@ -1,3 +1,4 @@
+using Datacrumbs.Messages.Unix;
 using System.Net.Sockets;
 using System.Text.Json;
 using Datacrumbs.Messages.Probes;

@@ -73,14 +73,16 @@ public sealed class DaemonLifecycleSpec : IAsyncLifetime
     [Fact]
     public async Task A_tracer_that_never_becomes_ready_fails_at_the_ready_timeout_and_is_stopped()
     {
+        await using var daemon = await DaemonProcess.StartAsync(settings: new() { ["Timeouts"] = new Dictionary<string, double> { ["Ready"] = 2 } });
         var job = new JobId(4002);
-        await _daemon.TracerBehaves(job.ToString(), "never-ready");
+        await daemon.TracerBehaves(job.ToString(), "never-ready");
 
-        var reply = await _daemon.SendAsync(WrapperRequests.Start(job, 1001, _probes));
+        var reply = await daemon.SendAsync(WrapperRequests.Start(job, 1001, _probes));
 
         Assert.Equal(Outcome.Failed, reply.Outcome);
-        Assert.Contains("timed out after 3 s", reply.Message);
-        Assert.Empty(_daemon.Leftovers());
+        Assert.Contains("timed out after 2 s", reply.Message);
+        Assert.Empty(daemon.Leftovers());
+        daemon.DeleteWorkDir();
     }
 
     [Fact]

@@ -59,7 +59,8 @@ public sealed class DaemonProcess : IAsyncDisposable
             ["TracerEnvironment"] = new Dictionary<string, string> { ["STANDIN_CONTROL_DIR"] = Path.Combine(workDir, "standin") },
             ["KillAfterSeconds"] = 1,
             ["RequestReadSeconds"] = 2,
-            ["Timeouts"] = new Dictionary<string, double> { ["Ready"] = 3, ["Stop"] = 10 },
+            ["Timeouts"] = new Dictionary<string, double> { ["Ready"] = 30, ["Stop"] = 20 },
+            ["Probes"] = new Dictionary<string, object> { ["RequireSignature"] = false },
         };
         foreach (var (key, value) in settings ?? []) config[key] = value;
         var configFile = Path.Combine(workDir, "datacrumbsd.json");

@@ -98,10 +98,10 @@ public sealed class SignedProbeAdmissionSpec : IDisposable
     }
 
     [Theory]
-    [InlineData("/tmp/probes\n.json.gz", "control characters")]
-    [InlineData("/tmp/a\u0000b", "control characters")]
-    [InlineData("probes.json.gz", "not absolute")]
-    [InlineData("../../etc/shadow", "not absolute")]
+    [InlineData("/tmp/probes\n.json.gz", "contains a control character")]
+    [InlineData("/tmp/a\u0000b", "contains a control character")]
+    [InlineData("probes.json.gz", "not an absolute path")]
+    [InlineData("../../etc/shadow", "not an absolute path")]
     public async Task Bad_paths_are_rejected_before_anything_is_read(string path, string reason)
     {
         var e = await RefusedAsync(path);

@@ -33,7 +33,7 @@ public sealed class DaemonOptions
     public List<string> AllowedCallers { get; set; } = [];
     /// <summary>Where the jobspec comes from: the flux command (run with the prolog's FLUX_URI).</summary>
     public string FluxCommand { get; set; } = "flux";
-    public long MaxProbeFileBytes { get; set; } = 16 * 1024 * 1024;
+    public ProbeOptions Probes { get; set; } = new();
     /// <summary>Open control connections served at once; more are answered "busy" and closed.</summary>
     public int MaxConnections { get; set; } = 1024;
     /// <summary>Seconds a client has to send its request after connecting.</summary>
@@ -64,6 +64,22 @@ public sealed class DaemonOptions
             Ready = TimeSpan.FromSeconds(Ready),
             Stop = TimeSpan.FromSeconds(Stop),
         };
+    }
+
+    public sealed class ProbeOptions
+    {
+        /// <summary>
+        /// Only probe files signed by the site's signer reach the tracer. Turn off only where no
+        /// signer exists yet (demos, test clusters): the tracer then runs any probes a user names.
+        /// </summary>
+        public bool RequireSignature { get; set; } = true;
+        /// <summary>The signer's keys (root-owned, mode 0600 or 0400): "KEY-ID BASE64" lines, the current one first.</summary>
+        public string KeyFile { get; set; } = "/etc/datacrumbs/probe-keys";
+        public long MaxFileBytes { get; set; } = 4 * 1024 * 1024;
+        public int MaxDecompressedBytes { get; set; } = 16 * 1024 * 1024;
+        /// <summary>Reading the file as the job's user: a FIFO or a hung file system stops here.</summary>
+        public double ReadTimeoutSeconds { get; set; } = 5;
+        public double ClockSkewSeconds { get; set; } = 300;
     }
 
     /// <summary>Refuses settings that cannot work, with the key to fix.</summary>

@@ -1,4 +1,4 @@
-using System.Globalization;
+using Datacrumbs.Messages.Unix;
 using Microsoft.Extensions.Logging;
 
 namespace Datacrumbs.Daemon.Control;
@@ -8,11 +8,10 @@ public static class CallerIdentities
 {
     public static IReadOnlySet<uint> Resolve(IEnumerable<string> callers, ILogger log)
     {
-        var uids = new HashSet<uint> { Native.Libc.geteuid() }; // the daemon's own user (a non-root demo) may drive it
+        var uids = new HashSet<uint> { UnixAccounts.EffectiveUid() }; // the daemon's own user (a non-root demo) may drive it
         foreach (var caller in callers)
         {
-            if (uint.TryParse(caller, NumberStyles.None, CultureInfo.InvariantCulture, out var uid)) uids.Add(uid);
-            else if (Users.UserDirectory.UidOf(caller) is { } named) uids.Add(named);
+            if (UnixAccounts.LookupUid(caller) is { } uid) uids.Add(uid);
             else log.LogWarning("allowed caller '{Caller}' is not a known user; ignored", caller);
         }
         return uids;

@@ -36,6 +36,8 @@ public static class DemoRun
             Timeouts = new DaemonOptions.TimeoutOptions { Ready = 3, Stop = 5 },
             KillAfterSeconds = 1,
             AllowedCallers = [],
+            // The demo has no signer: its stand-in tracer gets an unsigned copy (docs/probes.rst shows the signed path).
+            Probes = new DaemonOptions.ProbeOptions { RequireSignature = false },
         };
         options.Validate();
 
@@ -47,7 +49,7 @@ public static class DemoRun
         output.WriteLine($"run dir {runDir}");
         using var host = DaemonHost.Build(options, LogEventLevel.Warning);
         await host.StartAsync(ct);
-        var uid = Native.Libc.geteuid();
+        var uid = Messages.Unix.UnixAccounts.EffectiveUid();
         var total = Stopwatch.StartNew();
         try
         {

@@ -14,7 +14,7 @@ public static class RunDirectory
     {
         if (!Directory.Exists(path)) Directory.CreateDirectory(path, Mode);
         var status = FileStatus.Of(path);
-        var me = Libc.geteuid();
+        var me = Messages.Unix.UnixAccounts.EffectiveUid();
         if (status.IsSymlink || !status.IsDirectory)
             throw new InvalidOperationException($"run dir {path} is not a directory (a symlink or a file is there); remove it or choose another RunDir");
         if (status.Uid != me)

@@ -1,3 +1,4 @@
+using Datacrumbs.Daemon.Probes;
 using Datacrumbs.Actors.Ports;
 using Datacrumbs.Daemon.Users;
 using Datacrumbs.Messages.Jobs;

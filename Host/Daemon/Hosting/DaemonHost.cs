@@ -5,8 +5,9 @@ using Datacrumbs.Daemon.Configuration;
 using Datacrumbs.Daemon.Files;
 using Datacrumbs.Daemon.Flux;
 using Datacrumbs.Daemon.Probes;
-using Datacrumbs.Daemon.Process;
+using Datacrumbs.Daemon.ProcessBackend;
 using Datacrumbs.Daemon.Systemd;
+using Datacrumbs.Daemon.Users;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -37,8 +38,9 @@ public static class DaemonHost
         builder.Services.AddSingleton(new EnvFileStore(options.RunDir));
         builder.Services.AddSingleton<IEnvFiles>(sp => sp.GetRequiredService<EnvFileStore>());
         builder.Services.AddSingleton<IReadyFiles>(new ReadyFileWatcher(options.RunDir));
-        builder.Services.AddSingleton<IJobMetadataSource>(new InlineMetadataSource());
-        builder.Services.AddSingleton<IProbeAdmission>(new PlainProbeAdmission(options.RunDir, options.MaxProbeFileBytes));
+        var users = new UserDirectory();
+        builder.Services.AddSingleton<IJobMetadataSource>(new MetadataRouter(new InlineMetadataSource(users), new FluxJobspecSource(users, options.FluxCommand)));
+        builder.Services.AddSingleton(ProbeAdmission.Create(options));
         builder.Services.AddSingleton<IUnitBackend>(sp => BackendSelection.Resolve(options.Backend) switch
         {
             BackendKind.Process => new ProcessUnitBackend(

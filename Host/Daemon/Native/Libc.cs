@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace Datacrumbs.Daemon.Native;
 
-/// <summary>The few libc calls .NET does not wrap: signals to process groups and the effective uid.</summary>
+/// <summary>The few libc calls .NET does not wrap: signals to process groups, pidfds.</summary>
 internal static partial class Libc
 {
     public const int SIGKILL = 9;
@@ -11,9 +11,6 @@ internal static partial class Libc
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial int kill(int pid, int sig);
-
-    [LibraryImport("libc")]
-    public static partial uint geteuid();
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial int pidfd_open(int pid, uint flags);

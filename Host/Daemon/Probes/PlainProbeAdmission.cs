@@ -14,7 +14,7 @@ public sealed class PlainProbeAdmission(string runDir, long maxBytes) : IProbeAd
     public async Task<string> AdmitAsync(JobRequest request, JobMetadata metadata, CancellationToken ct)
     {
         var path = metadata.Tracing!.ProbeFile;
-        ProbePath.Check(path);
+        if (ProbeFilePath.Problem(path) is { } problem) throw new ArgumentException($"probe file path {problem}");
         var info = new FileInfo(path);
         if (!info.Exists) throw new InvalidOperationException($"probe file {path} does not exist");
         if (info.Length > maxBytes) throw new InvalidOperationException($"probe file {path} is {info.Length} bytes; the limit is {maxBytes}");

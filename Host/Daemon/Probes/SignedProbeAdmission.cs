@@ -1,3 +1,5 @@
+using Datacrumbs.Daemon.Files;
+using Datacrumbs.Messages.Unix;
 using Datacrumbs.Actors.Ports;
 using Datacrumbs.Messages.Jobs;
 using Datacrumbs.Messages.Probes;
@@ -29,7 +31,7 @@ public sealed class SignedProbeAdmission(string runDir, ProbeKeyRing keys, Probe
 
             var bytes = await _reader.ReadAsUserAsync(path, request.Uid, account.Gid, account.Name, limits.File.MaxFileBytes, limits.ReadTimeout, ct);
             var verified = ProbesDocument.Verify(bytes, keys, limits.File, _time.GetUtcNow(), request.Uid, account.Name);
-            return WriteCopy(request.Job, verified.ToFile());
+            return await WriteCopyAsync(request.Job, verified.ToFile(), ct);
         }
         catch (ProbesRejectedException e)
         {
@@ -49,32 +51,14 @@ public sealed class SignedProbeAdmission(string runDir, ProbeKeyRing keys, Probe
     {
         if (path.Length > limits.MaxPathLength)
             throw new ProbesRejectedException(ProbeRejection.BadPath, $"path is {path.Length} characters, more than {limits.MaxPathLength}");
-        if (path.Any(char.IsControl))
-            throw new ProbesRejectedException(ProbeRejection.BadPath, "path contains control characters (a newline?)");
-        if (!path.StartsWith('/'))
-            throw new ProbesRejectedException(ProbeRejection.BadPath, "path is not absolute");
+        if (ProbeFilePath.Problem(path) is { } problem)
+            throw new ProbesRejectedException(ProbeRejection.BadPath, $"path {problem}");
     }
 
-    /// <summary>Temp file (0600, root's, since the daemon is root), fsync, rename: the tracer never sees half a file.</summary>
-    private string WriteCopy(JobId job, byte[] content)
+    /// <summary>Root's 0600 copy, written atomically: the tracer never sees half a file.</summary>
+    private async Task<string> WriteCopyAsync(JobId job, byte[] content, CancellationToken ct)
     {
-        var target = CopyPath(job);
-        var temp = Path.Combine(runDir, $".{JobNames.ProbeCopy(job)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-            if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-            using (var file = new FileStream(temp, options))
-            {
-                file.Write(content);
-                file.Flush(flushToDisk: true);
-            }
-            File.Move(temp, target, overwrite: true);
-            return target;
-        }
-        finally
-        {
-            File.Delete(temp);
-        }
+        await AtomicFile.WriteAsync(CopyPath(job), content, UnixFileMode.UserRead | UnixFileMode.UserWrite, ct);
+        return CopyPath(job);
     }
 }

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Datacrumbs.Daemon.Process;
+namespace Datacrumbs.Daemon.ProcessBackend;
 
 /// <summary>
 /// A process named by pid and start time (clock ticks since boot, /proc/PID/stat field 22),

@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text;
 
-namespace Datacrumbs.Messages.Probes;
+namespace Datacrumbs.Messages.Unix;
 
 /// <summary>
 /// User and group lookups through the C library (so NSS, LDAP and SSSD answer exactly as for
@@ -22,6 +22,25 @@ public static class UnixAccounts
             var name = Marshal.PtrToStringUTF8(Marshal.ReadIntPtr(record, 0)) ?? "";
             var gid = (uint)Marshal.ReadInt32(record, 2 * IntPtr.Size + sizeof(uint)); // pw_name, pw_passwd, pw_uid, pw_gid
             return (name, gid);
+        }
+        finally
+        {
+            Marshal.FreeHGlobal(buffer);
+            Marshal.FreeHGlobal(record);
+        }
+    }
+
+    /// <summary>The uid of a user name (or of a uid given as digits), or null when there is no such user.</summary>
+    public static uint? LookupUid(string name)
+    {
+        if (uint.TryParse(name, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var uid)) return uid;
+        var record = Marshal.AllocHGlobal(PasswdBytes);
+        var buffer = Marshal.AllocHGlobal(BufferBytes);
+        try
+        {
+            var cname = Encoding.UTF8.GetBytes(name + "\0");
+            if (getpwnam_r(cname, record, buffer, BufferBytes, out var result) != 0 || result == IntPtr.Zero) return null;
+            return (uint)Marshal.ReadInt32(record, 2 * IntPtr.Size); // pw_name, pw_passwd, pw_uid
         }
         finally
         {
@@ -56,6 +75,9 @@ public static class UnixAccounts
 
     [DllImport("libc")]
     private static extern int getpwuid_r(uint uid, IntPtr pwd, IntPtr buf, nuint buflen, out IntPtr result);
+
+    [DllImport("libc")]
+    private static extern int getpwnam_r(byte[] name, IntPtr pwd, IntPtr buf, nuint buflen, out IntPtr result);
 
     [DllImport("libc")]
     private static extern int getgrnam_r(byte[] name, IntPtr grp, IntPtr buf, nuint buflen, out IntPtr result);

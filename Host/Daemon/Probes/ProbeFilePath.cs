@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Datacrumbs.Daemon.Flux;
+namespace Datacrumbs.Daemon.Probes;
 
 /// <summary>
 /// The shape a probe file path must have before anything else looks at it: the same rules

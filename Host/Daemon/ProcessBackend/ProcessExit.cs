@@ -1,6 +1,6 @@
 using Datacrumbs.Daemon.Native;
 
-namespace Datacrumbs.Daemon.Process;
+namespace Datacrumbs.Daemon.ProcessBackend;
 
 /// <summary>
 /// Waits for a process that is not our child (one left by an earlier run of the daemon) to exit,

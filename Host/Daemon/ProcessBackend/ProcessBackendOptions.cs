@@ -1,4 +1,4 @@
-namespace Datacrumbs.Daemon.Process;
+namespace Datacrumbs.Daemon.ProcessBackend;
 
 /// <summary>How the process backend runs the tracer.</summary>
 public sealed record ProcessBackendOptions(

@@ -6,7 +6,7 @@ using Datacrumbs.Daemon.Native;
 using Datacrumbs.Messages.Jobs;
 using Microsoft.Extensions.Logging;
 
-namespace Datacrumbs.Daemon.Process;
+namespace Datacrumbs.Daemon.ProcessBackend;
 
 /// <summary>
 /// The embedded backend, for machines where systemd is not PID 1 (containers, laptops, CI, the
@@ -39,7 +39,7 @@ public sealed class ProcessUnitBackend(ProcessBackendOptions options, EnvFileSto
         foreach (var (key, value) in options.Environment) start.Environment[key] = value;
         foreach (var (key, value) in environment.Variables) start.Environment[key] = value;
 
-        var process = new System.Diagnostics.Process { StartInfo = start, EnableRaisingEvents = true };
+        var process = new Process { StartInfo = start, EnableRaisingEvents = true };
         var exited = new TaskCompletionSource<UnitExit>(TaskCreationOptions.RunContinuationsAsynchronously);
         process.Exited += (_, _) => exited.TrySetResult(new UnitExit(Describe(process)));
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) log.LogInformation("{JobId}: tracer: {TracerOutput}", job, e.Data); };
@@ -121,7 +121,7 @@ public sealed class ProcessUnitBackend(ProcessBackendOptions options, EnvFileSto
         }
     }
 
-    private static string Describe(System.Diagnostics.Process process)
+    private static string Describe(Process process)
     {
         var code = process.ExitCode;
         return code > 128 ? $"tracer killed by signal {code - 128}" : $"tracer exited with code {code}";
@@ -132,5 +132,5 @@ public sealed class ProcessUnitBackend(ProcessBackendOptions options, EnvFileSto
         foreach (var tracer in _running.Values) tracer.Process.Dispose();
     }
 
-    private sealed record Tracer(System.Diagnostics.Process Process, int Pid, Task<UnitExit> Exited);
+    private sealed record Tracer(Process Process, int Pid, Task<UnitExit> Exited);
 }

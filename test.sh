@@ -1,0 +1,26 @@
+#!/bin/bash
+# test.sh: the whole test suite (xunit specs and the Flux plugin's Python tests), then one
+# summary line "N passed, N failed". Needs root (sandboxed systemd, real users); see .ci/run.
+set -uo pipefail
+cd "$(dirname "$0")"
+log=$(mktemp -d)
+trap 'rm -rf "$log"' EXIT
+
+dotnet test datacrumbs.sln --nologo -v q 2>&1 | tee "$log/dotnet.txt"
+dotnet_rc=${PIPESTATUS[0]}
+python3 -m unittest discover -s Specs/flux-plugin -t Specs/flux-plugin 2>&1 | tee "$log/python.txt"
+python_rc=${PIPESTATUS[0]}
+
+# dotnet: "Passed!  - Failed:     0, Passed:    21, Skipped: ..." one line per test assembly
+passed=$(grep -hoE 'Passed: +[0-9]+' "$log/dotnet.txt" | grep -oE '[0-9]+' | awk '{s+=$1} END {print s+0}')
+failed=$(grep -hoE 'Failed: +[0-9]+' "$log/dotnet.txt" | grep -oE '[0-9]+' | awk '{s+=$1} END {print s+0}')
+# unittest: "Ran N tests" then "OK" or "FAILED (failures=F, errors=E)"
+ran=$(grep -oE '^Ran [0-9]+' "$log/python.txt" | grep -oE '[0-9]+' || echo 0)
+py_failed=$(grep -oE '(failures|errors)=[0-9]+' "$log/python.txt" | grep -oE '[0-9]+' | awk '{s+=$1} END {print s+0}')
+passed=$(( ${passed:-0} + ran - ${py_failed:-0} ))
+failed=$(( ${failed:-0} + ${py_failed:-0} ))
+# A build failure runs no test: count it as a failure, never as success.
+if [ "$dotnet_rc" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+if [ "$python_rc" -ne 0 ] && [ "${py_failed:-0}" -eq 0 ]; then failed=$((failed + 1)); fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
