@@ -61,7 +61,7 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
         _start = start;
         _ports = ports;
         _timeouts = timeouts;
-        _user = user ?? "";
+        _user = user ?? (request is null ? "-" : request.Uid.ToString(System.Globalization.CultureInfo.InvariantCulture));
         _createdAt = Now;
 
         Receive<Prolog>(OnProlog);
@@ -94,7 +94,7 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
                 _unitMayRun = true;
                 _prologAnswer = Answer(Outcome.Ready, LifecycleState.Ready, "tracing (adopted after a daemon restart)");
                 Enter(LifecycleState.Ready);
-                _log.Info("{JobId}: adopted a running tracer found after a daemon restart", _job);
+                LogInfo("adopted a running tracer found after a daemon restart");
                 break;
             case LifecycleStart.AfterCrash:
                 _unitMayRun = true;
@@ -126,7 +126,7 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
         switch (_state)
         {
             case LifecycleState.Resolving or LifecycleState.WritingEnv or LifecycleState.StartingUnit or LifecycleState.AwaitingReady:
-                _log.Info("{JobId}: epilog arrived in {State}; cancelling the prolog", _job, _state);
+                LogInfo("epilog arrived before the tracer was ready; cancelling the prolog");
                 AnswerProlog(Answer(Outcome.Canceled, _state, $"the epilog arrived while the prolog was in {_state}; tracing was cancelled"));
                 EnterStopping();
                 break;
@@ -145,6 +145,7 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
         {
             case LifecycleState.Resolving:
                 var resolved = (Resolved)step.Result!;
+                _user = resolved.User;
                 if (resolved.Environment is null)
                 {
                     var notRequested = Answer(Outcome.NotRequested, LifecycleState.NotRequested, "the job did not ask for tracing");
@@ -168,7 +169,7 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
                 Timers.Cancel(StateTimer);
                 _readyAfter = Elapsed;
                 Enter(LifecycleState.Ready);
-                _log.Info("{JobId}: tracer ready after {ReadyMs} ms", _job, Math.Round(_readyAfter.Value.TotalMilliseconds, 1));
+                LogInfo("tracer ready after {ReadyMs} ms", Math.Round(_readyAfter.Value.TotalMilliseconds, 1));
                 AnswerProlog(Answer(Outcome.Ready, LifecycleState.Ready, $"tracing {_job} with {JobNames.Unit(_job)}"));
                 break;
             case LifecycleState.Failing:
@@ -205,7 +206,7 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
                 break;
             case LifecycleState.Ready:
                 _error = $"the tracer ended after it was ready: {exited.Exit.Reason}";
-                _log.Warning("{JobId}: {Cause}; the job runs on untraced, the epilog will clean up", _job, _error);
+                LogWarning("{Cause}; the job runs on untraced, the epilog will clean up", _error);
                 Enter(LifecycleState.Ready);
                 break;
             // While failing or stopping an exit is what we asked for.
@@ -216,6 +217,7 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
 
     private void Resolve()
     {
+        LogInfo("prolog: resolving the job's tracing request");
         var request = _request!;
         var ports = _ports;
         Run(LifecycleState.Resolving, _timeouts.Resolve, async ct =>
@@ -230,7 +232,6 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
 
     private void WriteEnv(TracerEnvironment environment)
     {
-        _user = environment[TracerEnvironment.UserKey] ?? _user;
         var (job, ports) = (_job, _ports);
         Run(LifecycleState.WritingEnv, _timeouts.WriteEnv, async ct =>
         {
@@ -260,7 +261,7 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
     {
         _failedIn = failedIn;
         _error = $"failed in {failedIn}: {cause}";
-        _log.Error("{JobId}: tracing failed in {FailedState}: {Cause}", _job, failedIn, cause);
+        LogError("tracing failed in {FailedState}: {Cause}", failedIn, cause);
         RunCleanup(LifecycleState.Failing);
     }
 
@@ -271,7 +272,7 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
         if (cleanupError is not null)
         {
             _error += $"; cleanup incomplete: {cleanupError}";
-            _log.Error("{JobId}: cleanup after the failure was incomplete: {Cause}", _job, cleanupError);
+            LogError("cleanup after the failure was incomplete: {Cause}", cleanupError);
         }
         Enter(LifecycleState.Failed);
         AnswerProlog(Answer(Outcome.Failed, _failedIn, _error!));
@@ -289,9 +290,10 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
         else
         {
             answer = Answer(Outcome.Failed, LifecycleState.Stopping, $"could not clean up: {cleanupError}");
-            _log.Error("{JobId}: epilog could not clean up: {Cause}", _job, cleanupError);
+            LogError("epilog could not clean up: {Cause}", cleanupError);
         }
         AnswerProlog(Answer(Outcome.Canceled, LifecycleState.Stopping, "the job's epilog ran before tracing was ready"));
+        if (cleanupError is null) LogInfo("tracing stopped, nothing left");
         foreach (var waiter in _epilogWaiters) waiter.Tell(answer);
         _epilogWaiters.Clear();
         End(answer);
@@ -343,6 +345,7 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
     {
         _state = state;
         _stateSince = Now;
+        LogDebug("entered {State}", state);
         Context.Parent.Tell(new JobStateChanged(_job, _request?.Uid ?? 0, _user, state, _stateSince, _readyAfter, _error));
     }
 
@@ -359,6 +362,13 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
         Context.Parent.Tell(new JobEnded(_job, answer));
         Context.Stop(Self);
     }
+
+    // Every entry names the job, its user and its state as fields (DATACRUMBS_JOB_ID, _USER, _STATE in the journal).
+    private const string LogContext = "{JobId} ({User}, {State}): ";
+    private void LogDebug(string template, params object[] args) => _log.Debug(LogContext + template, [_job, _user, _state, .. args]);
+    private void LogInfo(string template, params object[] args) => _log.Info(LogContext + template, [_job, _user, _state, .. args]);
+    private void LogWarning(string template, params object[] args) => _log.Warning(LogContext + template, [_job, _user, _state, .. args]);
+    private void LogError(string template, params object[] args) => _log.Error(LogContext + template, [_job, _user, _state, .. args]);
 
     private JobAnswer Answer(Outcome outcome, LifecycleState state, string message) =>
         new(_job, outcome, state, message, Elapsed);
