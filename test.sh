@@ -3,6 +3,15 @@
 # summary line "N passed, N failed". Needs root (sandboxed systemd, real users); see .ci/run.
 set -uo pipefail
 cd "$(dirname "$0")"
+if [ "$(id -u)" -ne 0 ]; then
+  echo "test.sh: run as root: the specs start a sandboxed systemd and act as real users" >&2
+  exit 2
+fi
+# The real unprivileged users the authorization and probe-readability specs act as, and the Flux
+# instance owner (idempotent).
+for user in dcalice dcbob; do id "$user" >/dev/null 2>&1 || useradd --create-home --user-group --shell /bin/bash "$user"; done
+id flux >/dev/null 2>&1 || useradd --system --create-home --user-group --shell /bin/bash flux
+
 log=$(mktemp -d)
 trap 'rm -rf "$log"' EXIT
 
