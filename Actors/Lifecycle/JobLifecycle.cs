@@ -34,6 +34,7 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
     private string? _error;
     private JobAnswer? _prologAnswer;
     private bool _unitMayRun;
+    private bool _started;
     private int _generation;
     private CancellationTokenSource? _step;
 
@@ -79,17 +80,14 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
     private DateTimeOffset Now => Context.System.Scheduler.Now;
     private TimeSpan Elapsed => Now - _createdAt;
 
+    /// <summary>
+    /// Prolog and epilog lifecycles start on their first command, not here: a job that ends at
+    /// once (not requested) must never end before the command whose sender awaits the answer.
+    /// </summary>
     protected override void PreStart()
     {
         switch (_start)
         {
-            case LifecycleStart.Prolog:
-                Resolve();
-                break;
-            case LifecycleStart.Epilog:
-                _unitMayRun = true; // unknown job: assume the worst and stop whatever may run
-                EnterStopping();
-                break;
             case LifecycleStart.Adopted:
                 _unitMayRun = true;
                 _prologAnswer = Answer(Outcome.Ready, LifecycleState.Ready, "tracing (adopted after a daemon restart)");
@@ -114,7 +112,13 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
 
     private void OnProlog(Prolog prolog)
     {
-        if (_prologAnswer is not null) Sender.Tell(_prologAnswer);
+        if (!_started && _start is LifecycleStart.Prolog)
+        {
+            _started = true;
+            _prologWaiters.Add(Sender);
+            Resolve();
+        }
+        else if (_prologAnswer is not null) Sender.Tell(_prologAnswer);
         else if (_state is LifecycleState.Stopping && _start is LifecycleStart.Epilog)
             Sender.Tell(Answer(Outcome.Canceled, _state, "the job's epilog arrived before its prolog"));
         else _prologWaiters.Add(Sender);
@@ -123,6 +127,13 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
     private void OnEpilog()
     {
         _epilogWaiters.Add(Sender);
+        if (!_started && _start is LifecycleStart.Epilog)
+        {
+            _started = true;
+            _unitMayRun = true; // a job this daemon does not track: assume the worst and stop whatever may run
+            EnterStopping();
+            return;
+        }
         switch (_state)
         {
             case LifecycleState.Resolving or LifecycleState.WritingEnv or LifecycleState.StartingUnit or LifecycleState.AwaitingReady:

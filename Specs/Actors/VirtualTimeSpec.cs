@@ -12,7 +12,7 @@ public abstract class VirtualTimeSpec(ITestOutputHelper output) : Akka.TestKit.X
 {
     private static readonly Config Config = ConfigurationFactory.ParseString("""
         akka.scheduler.implementation = "Akka.TestKit.TestScheduler, Akka.TestKit"
-        akka.loglevel = INFO
+        akka.loglevel = WARNING
         """);
 
     protected TestScheduler Clock => (TestScheduler)Sys.Scheduler;

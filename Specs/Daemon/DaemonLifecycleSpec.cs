@@ -1,3 +1,4 @@
+using Datacrumbs.Daemon.ProcessBackend;
 using Datacrumbs.Messages.Jobs;
 using Datacrumbs.Messages.Wire;
 using Datacrumbs.Specs.Harness;
@@ -108,11 +109,12 @@ public sealed class DaemonLifecycleSpec : IAsyncLifetime
         await _daemon.TracerBehaves(job.ToString(), "fork-child");
         Assert.Equal(Outcome.Ready, (await _daemon.SendAsync(WrapperRequests.Start(job, 1001, _probes))).Outcome);
         var group = TracerPid(job);
-        Assert.True((await Run.CommandAsync("pgrep", "-g", group.ToString())).Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length >= 2);
+        var members = ProcessGroup.Members(group);
+        Assert.True(members.Count >= 2, $"the tracer and its child, not {members.Count} process(es)");
 
         Assert.Equal(Outcome.Stopped, (await _daemon.SendAsync(WrapperRequests.Stop(job))).Outcome);
 
-        Assert.Equal(1, (await Run.CommandAsync("pgrep", "-g", group.ToString())).ExitCode); // 1: no process in the group
+        Assert.Empty(ProcessGroup.Members(group)); // the epilog answers only once the whole group is gone
     }
 
     [Fact]

@@ -80,7 +80,10 @@ public sealed class ProcessUnitBackend(ProcessBackendOptions options, EnvFileSto
         return Task.FromResult<IReadOnlyList<JobId>>(alive);
     }
 
-    /// <summary>SIGTERM to the group, SIGKILL after the grace period, and SIGKILL again for any straggler the leader left.</summary>
+    /// <summary>
+    /// SIGTERM to the group, SIGKILL after the grace period, SIGKILL again for any straggler the
+    /// leader left, and only then done: when no process of the group is alive.
+    /// </summary>
     private async Task StopGroupAsync(int group, Task leaderExited, CancellationToken ct)
     {
         if (!Libc.SignalGroup(group, Libc.SIGTERM)) return;
@@ -94,7 +97,7 @@ public sealed class ProcessUnitBackend(ProcessBackendOptions options, EnvFileSto
             Libc.SignalGroup(group, Libc.SIGKILL);
             await leaderExited.WaitAsync(ct);
         }
-        Libc.SignalGroup(group, Libc.SIGKILL);
+        if (Libc.SignalGroup(group, Libc.SIGKILL)) await ProcessGroup.WaitEmptyAsync(group, ct);
     }
 
     private void Forget(JobId job, Tracer tracer)
