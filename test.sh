@@ -15,7 +15,7 @@ id flux >/dev/null 2>&1 || useradd --system --create-home --user-group --shell /
 log=$(mktemp -d)
 trap 'rm -rf "$log"' EXIT
 
-dotnet test datacrumbs.sln --nologo -v q 2>&1 | tee "$log/dotnet.txt"
+dotnet test datacrumbs.sln --nologo 2>&1 | tee "$log/dotnet.txt"
 dotnet_rc=${PIPESTATUS[0]}
 python3 -m unittest discover -s Specs/flux-plugin -t Specs/flux-plugin 2>&1 | tee "$log/python.txt"
 python_rc=${PIPESTATUS[0]}

@@ -43,7 +43,9 @@ internal static class DaemonCall
         switch (reply.Status)
         {
             case ReplyStatus.Ok:
-                Console.WriteLine($"datacrumbs: {job}: {Describe(reply.Outcome)}: {reply.Message}");
+                // Most jobs do not ask for tracing: their prologs stay silent in `flux dmesg`.
+                if (reply.Outcome != Outcome.NotRequested)
+                    Console.WriteLine($"datacrumbs: {job}: {Describe(reply.Outcome)}: {reply.Message}");
                 return reply.Outcome == Outcome.Failed
                     ? reply.Policy == FailurePolicy.Fail ? ExitCodes.TracingFailedJobMustFail : ExitCodes.TracingFailedJobContinues
                     : ExitCodes.Ok;
