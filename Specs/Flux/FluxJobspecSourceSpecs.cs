@@ -1,3 +1,4 @@
+using Datacrumbs.Daemon.ProcessBackend;
 using Datacrumbs.Actors.Ports;
 using Datacrumbs.Daemon.Flux;
 using Datacrumbs.Daemon.Users;
@@ -162,14 +163,13 @@ public sealed class FluxJobspecSourceSpecs
         using var cts = new CancellationTokenSource();
         var resolving = source.ResolveAsync(Request(), cts.Token);
         var (pid, child) = await flux.WaitStartedAsync();
-        using var childDeath = ProcessDeath.Watch(child);
-        Assert.NotNull(childDeath);
+        var childExited = ProcessExit.WaitAsync(ProcessIdentity.Of(child) ?? throw new InvalidOperationException("flux's child is not running"), CancellationToken.None);
 
         await cts.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => resolving.WaitAsync(Generous));
 
         Assert.False(Directory.Exists($"/proc/{pid}"), "the flux process was killed and reaped");
-        Assert.True(childDeath.WaitExited(Generous), "its child, which held the output pipe, was killed");
+        await childExited.WaitAsync(Generous); // its child, which held the output pipe, was killed
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Datacrumbs.Daemon.ProcessBackend;
 using System.Diagnostics;
 using Datacrumbs.Specs.Harness;
 
@@ -177,8 +178,7 @@ public sealed class HookScriptSpecs : IDisposable
         var stdout = hook.StandardOutput.ReadToEndAsync();
 
         var clientPid = int.Parse((await Task.Run(() => File.ReadAllText(Path.Combine(_dir, "started"))).WaitAsync(Generous)).Trim());
-        using var clientDeath = ProcessDeath.Watch(clientPid);
-        Assert.NotNull(clientDeath);
+        var clientExited = ProcessExit.WaitAsync(ProcessIdentity.Of(clientPid) ?? throw new InvalidOperationException("the client is not running"), CancellationToken.None);
 
         (await Run.CommandAsync("kill", "-TERM", hook.Id.ToString())).EnsureSuccess("kill");
         await hook.WaitForExitAsync().WaitAsync(Generous);
@@ -186,7 +186,7 @@ public sealed class HookScriptSpecs : IDisposable
         Assert.Equal(143, hook.ExitCode);
         Assert.Equal("datacrumbs: ƒNH: prolog interrupted by SIGTERM; asked the daemon to stop tracing (epilog exit 0)\n", await stdout);
         Assert.Equal(["prolog --timeout 180", "epilog --timeout 30"], Calls);
-        Assert.True(clientDeath.WaitExited(Generous), "the hanging client was killed");
+        await clientExited.WaitAsync(Generous); // the hanging client was killed
         Assert.Empty(Directory.GetFiles(_dir, "datacrumbs-prolog.*"));
     }
 
