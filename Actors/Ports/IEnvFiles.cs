@@ -10,7 +10,4 @@ public interface IEnvFiles
 
     /// <summary>Idempotent.</summary>
     Task RemoveAsync(JobId job, CancellationToken ct);
-
-    /// <summary>Jobs with an env file on disk (for adoption after a restart).</summary>
-    IReadOnlyList<JobId> List();
 }

@@ -92,8 +92,6 @@ public sealed class FakePorts : IJobMetadataSource, IProbeAdmission, IEnvFiles, 
         EnvFiles.TryRemove(job, out _);
     }
 
-    public IReadOnlyList<JobId> List() => EnvFiles.Keys.ToList();
-
     public string Name => "fake";
 
     public async Task<RunningUnit> StartAsync(JobId job, CancellationToken ct)

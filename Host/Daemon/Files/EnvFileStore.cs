@@ -25,11 +25,4 @@ public sealed class EnvFileStore(string runDir) : IEnvFiles
     }
 
     public TracerEnvironment Read(JobId job) => EnvFileFormat.Parse(File.ReadAllText(PathOf(job)));
-
-    public IReadOnlyList<JobId> List() =>
-        Directory.EnumerateFiles(runDir, JobNames.FilePrefix + "*" + JobNames.EnvSuffix)
-            .Select(Path.GetFileName)
-            .Select(name => JobNames.TryParseFile(name!, JobNames.EnvSuffix, out var id) ? id : (JobId?)null)
-            .OfType<JobId>()
-            .ToList();
 }
