@@ -10,6 +10,7 @@ public static class FileEvents
         FileSystemEventHandler check = (_, _) => { if (File.Exists(path) == exists) done.TrySetResult(); };
         watcher.Created += check;
         watcher.Deleted += check;
+        watcher.Renamed += (_, _) => check(null!, null!); // atomic writes (temp file, rename) arrive as renames
         watcher.EnableRaisingEvents = true;
         check(null!, null!); // it may have happened before the watch began
         try { await done.Task.WaitAsync(timeout); }

@@ -1,0 +1,235 @@
+using System.Reflection;
+using Datacrumbs.Daemon.Configuration;
+using Datacrumbs.Specs.Harness;
+
+namespace Datacrumbs.Specs.Install;
+
+/// <summary>
+/// deploy/install.sh into a temp prefix, with the programs this test build already made
+/// (--from: publishing here would take minutes): the layout the spec lists, modes, links,
+/// idempotence, dry runs, admin-edited configuration, and refusals.
+/// </summary>
+public sealed class InstallScriptSpecs : IDisposable
+{
+    private static readonly string Repo = FindRepo();
+    private static readonly string Script = Path.Combine(Repo, "deploy", "install.sh");
+    private readonly string _dir = Directory.CreateTempSubdirectory("dc-install-").FullName;
+    private string Prefix => Path.Combine(_dir, "root");
+    private string From => Path.Combine(_dir, "build");
+
+    public InstallScriptSpecs()
+    {
+        // The layout install.sh publishes to: one directory per program, from this build's outputs.
+        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name; // bin/<Configuration>/net10.0/
+        var framework = new DirectoryInfo(AppContext.BaseDirectory).Name;
+        Directory.CreateDirectory(From);
+        foreach (var (name, project) in new[] { ("daemon", "Daemon"), ("ctl", "Ctl"), ("signer", "Signer") })
+            File.CreateSymbolicLink(Path.Combine(From, name), Path.Combine(Repo, "Host", project, "bin", configuration, framework));
+    }
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private Task<Run.Result> InstallAsync(params string[] args) =>
+        Run.CommandAsync(Script, ["--prefix", Prefix, .. args], TimeSpan.FromSeconds(120));
+
+    private string At(string path) => Prefix + path;
+
+    private static string Mode(string path) => Convert.ToString((int)File.GetUnixFileMode(path), 8);
+
+    /// <summary>Every path under the prefix with what a change would alter: kind, mode, size, mtime, inode, link target.</summary>
+    private async Task<string> SnapshotAsync() =>
+        Directory.Exists(Prefix)
+            ? (await Run.CommandAsync("find", Prefix, "-printf", "%P %y %m %s %T@ %i %l\n")).EnsureSuccess("find").Stdout
+            : "";
+
+    [Fact]
+    public async Task A_fresh_install_lays_out_every_component_with_its_mode()
+    {
+        var r = await InstallAsync("--from", From, "--standin-tracer");
+
+        Assert.True(r.ExitCode == 0, r.Stderr + r.Stdout);
+        (string Path, string Mode, string Source)[] files =
+        [
+            ("/etc/datacrumbs/systemd/datacrumbs_sign_probes.service", "644", "deploy/systemd/datacrumbs_sign_probes.service"),
+            ("/etc/datacrumbs/systemd/datacrumbs@.service", "644", "deploy/systemd/datacrumbs@.service"),
+            ("/etc/datacrumbs/systemd/datacrumbsd.service", "644", "deploy/systemd/datacrumbsd.service"),
+            ("/sbin/datacrumbs_service_run.sh", "755", "deploy/flux/datacrumbs_service_run.sh"),
+            ("/sbin/datacrumbs_service_stop.sh", "755", "deploy/flux/datacrumbs_service_stop.sh"),
+            ("/etc/datacrumbs/flux/cli/plugins/datacrumbs.py", "644", "deploy/flux/cli/plugins/datacrumbs.py"),
+            ("/etc/datacrumbs/flux/job-manager.toml", "644", "deploy/flux/job-manager.toml"),
+            ("/usr/bin/datacrumbs_service_wrapper", "755", "deploy/flux/datacrumbs_service_wrapper"),
+            ("/etc/datacrumbs/datacrumbsd.json", "644", "deploy/config/datacrumbsd.json"),
+            ("/etc/datacrumbs/signer.json", "644", "Host/Signer/signer.example.json"),
+            ("/usr/lib/datacrumbs/daemon/datacrumbsd", "755", "Host/Daemon/bin"),
+            ("/usr/lib/datacrumbs/daemon/datacrumbsd.dll", "644", "Host/Daemon/bin"),
+            ("/usr/lib/datacrumbs/ctl/datacrumbsctl", "755", "Host/Ctl/bin"),
+            ("/usr/lib/datacrumbs/signer/datacrumbs_sign_probes", "755", "Host/Signer/bin"),
+            ("/usr/libexec/datacrumbs/datacrumbs-standin-tracer", "755", "Host/StandInTracer/datacrumbs-standin-tracer"),
+        ];
+        foreach (var (path, mode, source) in files)
+        {
+            Assert.True(File.Exists(At(path)) && new FileInfo(At(path)).LinkTarget is null, $"{path} is a regular file");
+            Assert.Equal((path, mode), (path, Mode(At(path))));
+            if (!source.EndsWith("/bin", StringComparison.Ordinal))
+                Assert.Equal(File.ReadAllBytes(Path.Combine(Repo, source)), File.ReadAllBytes(At(path)));
+        }
+        (string Path, string Target)[] links =
+        [
+            ("/usr/sbin/datacrumbsd", "../lib/datacrumbs/daemon/datacrumbsd"),
+            ("/usr/sbin/datacrumbs_sign_probes", "../lib/datacrumbs/signer/datacrumbs_sign_probes"),
+            ("/usr/bin/datacrumbsctl", "../lib/datacrumbs/ctl/datacrumbsctl"),
+            ("/usr/libexec/datacrumbs/datacrumbs-tracer", "datacrumbs-standin-tracer"),
+        ];
+        foreach (var (path, target) in links) Assert.Equal((path, target), (path, new FileInfo(At(path)).LinkTarget));
+        Assert.Equal("fNH\n", (await Run.CommandAsync(At("/usr/bin/datacrumbsctl"), "jobid", "1234", "--to", "f58plain")).Stdout);
+        Assert.Contains("systemctl enable --now datacrumbsd.service", r.Stdout);
+        Assert.Contains("flux config reload", r.Stdout);
+        Assert.Contains("ln -sf /etc/datacrumbs/systemd/datacrumbs@.service /etc/systemd/system/datacrumbs@.service", r.Stdout);
+    }
+
+    [Fact]
+    public async Task A_second_run_changes_nothing()
+    {
+        Assert.Equal(0, (await InstallAsync("--from", From, "--tracer", "/opt/datacrumbs/bin/datacrumbs")).ExitCode);
+        var before = await SnapshotAsync();
+
+        var again = await InstallAsync("--from", From); // the tracer link from the first run is kept
+
+        Assert.Equal(0, again.ExitCode);
+        Assert.Contains("install.sh: 0 changed,", again.Stdout);
+        Assert.Equal(before, await SnapshotAsync());
+        Assert.Equal("/opt/datacrumbs/bin/datacrumbs", new FileInfo(At("/usr/libexec/datacrumbs/datacrumbs-tracer")).LinkTarget);
+    }
+
+    [Fact]
+    public async Task A_dry_run_writes_nothing_on_a_new_or_an_installed_tree()
+    {
+        var dry = await InstallAsync("--from", From, "--standin-tracer", "--dry-run");
+        Assert.Equal(0, dry.ExitCode);
+        Assert.Contains("would: installed     /sbin/datacrumbs_service_run.sh", dry.Stdout);
+        Assert.Contains("nothing was changed", dry.Stdout);
+        Assert.False(Directory.Exists(Prefix));
+
+        Assert.Equal(0, (await InstallAsync("--from", From, "--standin-tracer")).ExitCode);
+        File.WriteAllText(At("/sbin/datacrumbs_service_run.sh"), "#!/bin/sh\n");
+        var before = await SnapshotAsync();
+        dry = await InstallAsync("--from", From, "--dry-run");
+        Assert.Contains("would: updated       /sbin/datacrumbs_service_run.sh", dry.Stdout);
+        Assert.Equal(before, await SnapshotAsync());
+    }
+
+    [Fact]
+    public async Task An_edited_configuration_file_is_kept_and_the_shipped_one_put_beside_it()
+    {
+        Assert.Equal(0, (await InstallAsync("--from", From, "--standin-tracer")).ExitCode);
+        var config = At("/etc/datacrumbs/datacrumbsd.json");
+        File.WriteAllText(config, """{ "AllowedCallers": [ "fluxadm" ] }""");
+
+        var r = await InstallAsync("--from", From);
+
+        Assert.Equal(0, r.ExitCode);
+        Assert.Equal("""{ "AllowedCallers": [ "fluxadm" ] }""", File.ReadAllText(config));
+        Assert.Equal(File.ReadAllText(Path.Combine(Repo, "deploy/config/datacrumbsd.json")), File.ReadAllText(config + ".dist"));
+        Assert.Contains("kept your /etc/datacrumbs/datacrumbsd.json; compare with /etc/datacrumbs/datacrumbsd.json.dist", r.Stdout);
+        var before = await SnapshotAsync();
+        Assert.Contains("install.sh: 0 changed,", (await InstallAsync("--from", From)).Stdout);
+        Assert.Equal(before, await SnapshotAsync());
+    }
+
+    [Fact]
+    public async Task A_configuration_file_nobody_edited_follows_the_shipped_version()
+    {
+        Assert.Equal(0, (await InstallAsync("--from", From, "--standin-tracer")).ExitCode);
+        // As if an older release had shipped it: its checksum is recorded as installed.
+        var unit = At("/etc/datacrumbs/systemd/datacrumbs@.service");
+        File.WriteAllText(unit, "# an older datacrumbs@.service\n");
+        var sum = (await Run.CommandAsync("sha256sum", unit)).Stdout.Split(' ')[0];
+        var manifest = At("/var/lib/datacrumbs/conffiles");
+        File.WriteAllLines(manifest, File.ReadAllLines(manifest).Select(l => l.EndsWith(" /etc/datacrumbs/systemd/datacrumbs@.service", StringComparison.Ordinal) ? $"{sum} /etc/datacrumbs/systemd/datacrumbs@.service" : l));
+
+        var r = await InstallAsync("--from", From);
+
+        Assert.Contains("updated              /etc/datacrumbs/systemd/datacrumbs@.service", r.Stdout);
+        Assert.Equal(File.ReadAllText(Path.Combine(Repo, "deploy/systemd/datacrumbs@.service")), File.ReadAllText(unit));
+        Assert.False(File.Exists(unit + ".dist"));
+    }
+
+    [Fact]
+    public async Task A_build_that_lacks_a_program_is_refused_before_anything_changes()
+    {
+        var partial = Path.Combine(_dir, "partial");
+        Directory.CreateDirectory(partial);
+        File.CreateSymbolicLink(Path.Combine(partial, "daemon"), Path.Combine(From, "daemon"));
+
+        var r = await InstallAsync("--from", partial, "--standin-tracer");
+
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains($"{partial}/ctl/datacrumbsctl is missing or not executable", r.Stderr);
+        Assert.Contains($"{partial}/signer/datacrumbs_sign_probes is missing or not executable", r.Stderr);
+        Assert.Contains("nothing was changed", r.Stderr);
+        Assert.False(Directory.Exists(Prefix));
+    }
+
+    [Theory]
+    [InlineData(new string[0], "no tracer: give --tracer PATH")]
+    [InlineData(new[] { "--tracer", "datacrumbs" }, "--tracer must be an absolute path")]
+    [InlineData(new[] { "--tracer", "/opt/t", "--standin-tracer" }, "not both")]
+    [InlineData(new[] { "--standin-tracer", "--bogus" }, "unknown argument '--bogus'")]
+    public async Task Half_configured_runs_are_refused(string[] args, string message)
+    {
+        var r = await InstallAsync(["--from", From, .. args]);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains(message, r.Stderr);
+        Assert.False(Directory.Exists(Prefix));
+    }
+
+    [Fact]
+    public async Task Without_a_prefix_it_refuses()
+    {
+        var r = await Run.CommandAsync(Script, ["--standin-tracer", "--from", From], TimeSpan.FromSeconds(60));
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("--prefix is required", r.Stderr);
+    }
+
+    [Fact]
+    public void The_example_daemon_configuration_loads_and_keeps_the_defaults()
+    {
+        var example = DaemonConfiguration.Load(Path.Combine(Repo, "deploy/config/datacrumbsd.json"), new Dictionary<string, string?>());
+        var defaults = new DaemonOptions();
+        defaults.Validate();
+
+        Assert.Equal(["flux"], example.AllowedCallers); // the one site setting
+        example.AllowedCallers = defaults.AllowedCallers;
+        Assert.Equal(System.Text.Json.JsonSerializer.Serialize(defaults), System.Text.Json.JsonSerializer.Serialize(example));
+    }
+
+    [Fact]
+    public void Every_daemon_setting_is_in_the_example_and_in_the_docs()
+    {
+        var example = File.ReadAllText(Path.Combine(Repo, "deploy/config/datacrumbsd.json"));
+        var docs = File.ReadAllText(Path.Combine(Repo, "docs/flux-integration.rst"));
+        foreach (var key in SettingKeys(typeof(DaemonOptions), ""))
+        {
+            Assert.True(example.Contains($"\"{key.Split(':')[^1]}\"", StringComparison.Ordinal), $"{key} is in deploy/config/datacrumbsd.json");
+            Assert.True(docs.Contains($"``{key}``", StringComparison.Ordinal), $"{key} is described in docs/flux-integration.rst");
+        }
+    }
+
+    private static IEnumerable<string> SettingKeys(Type type, string prefix)
+    {
+        foreach (var p in type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite))
+        {
+            yield return prefix + p.Name;
+            if (p.PropertyType.IsClass && p.PropertyType.IsNested && p.PropertyType.DeclaringType == typeof(DaemonOptions))
+                foreach (var nested in SettingKeys(p.PropertyType, prefix + p.Name + ":")) yield return nested;
+        }
+    }
+
+    private static string FindRepo()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "deploy", "install.sh")))
+                return dir.FullName;
+        throw new InvalidOperationException("deploy/install.sh not found above " + AppContext.BaseDirectory);
+    }
+}

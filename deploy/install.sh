@@ -1,0 +1,347 @@
+#!/bin/bash
+# deploy/install.sh: lay out DataCrumbs for Flux under a root directory (/ or an image tree).
+#
+#   deploy/install.sh --prefix DIR [--dry-run] [--from BUILD] [--tracer PATH | --standin-tracer]
+#
+# It builds (or takes) the programs and installs everything docs/flux-integration.rst lists
+# under "Installed components", then prints the steps it leaves to you: those change the
+# running system (systemctl, flux config reload, the secret key) and belong to the admin.
+#
+# Safe to run again: a file already right is left alone (second run: "0 changed"). Files in
+# etc/ are configuration: one you edited is never overwritten; the shipped version is put
+# beside it as FILE.dist and the run says so. It checks everything it needs before it
+# changes anything, and refuses to start half-configured.
+#
+# Programs:
+#   datacrumbsd, datacrumbs_sign_probes  dotnet publish --self-contained: compute and login
+#       nodes rarely carry a .NET runtime, and a self-contained daemon runs on exactly the
+#       runtime it was tested with; the cost is about 70 MB on disk per program.
+#   datacrumbsctl  NativeAOT: the hooks start it on every prolog and epilog (milliseconds,
+#       no runtime needed).
+# --from BUILD takes them already built instead, from BUILD/daemon/datacrumbsd,
+# BUILD/ctl/datacrumbsctl and BUILD/signer/datacrumbs_sign_probes, each directory with the
+# files that program needs (the layout this script publishes to). Framework-dependent builds
+# are accepted; they then need the .NET 10 runtime on every node.
+set -euo pipefail
+umask 022
+
+readonly me="${0##*/}"
+readonly repo="$(cd "$(dirname "$0")/.." && pwd)"
+readonly manifest_rel="var/lib/datacrumbs/conffiles"
+
+prefix=""
+dry_run=0
+from=""
+tracer=""
+standin=0
+build_dir="$repo/artifacts/install"
+changed=0
+unchanged=0
+kept=()
+
+usage() {
+    cat <<EOF
+usage: $me --prefix DIR [--dry-run] [--from BUILD] [--tracer PATH | --standin-tracer]
+
+  --prefix DIR        root of the installation: / on a node, or an image/staging tree
+  --dry-run           say what would be done; change nothing, build nothing
+  --from BUILD        take built programs from BUILD/{daemon,ctl,signer} instead of publishing
+  --build-dir DIR     where to publish (default $repo/artifacts/install)
+  --tracer PATH       the DataCrumbs tracer on the target system; /usr/libexec/datacrumbs/
+                      datacrumbs-tracer becomes a symlink to it (needed on the first run)
+  --standin-tracer    link the STAND-IN tracer instead (attaches no probes: demos and tests)
+EOF
+}
+
+die_usage() { echo "$me: $*" >&2; echo "$me: see --help" >&2; exit 2; }
+
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --prefix) [ $# -ge 2 ] || die_usage "--prefix needs a directory"; prefix="$2"; shift 2 ;;
+        --prefix=*) prefix="${1#*=}"; shift ;;
+        --from) [ $# -ge 2 ] || die_usage "--from needs a directory"; from="$2"; shift 2 ;;
+        --from=*) from="${1#*=}"; shift ;;
+        --build-dir) [ $# -ge 2 ] || die_usage "--build-dir needs a directory"; build_dir="$2"; shift 2 ;;
+        --tracer) [ $# -ge 2 ] || die_usage "--tracer needs a path"; tracer="$2"; shift 2 ;;
+        --tracer=*) tracer="${1#*=}"; shift ;;
+        --standin-tracer) standin=1; shift ;;
+        --dry-run) dry_run=1; shift ;;
+        -h|--help) usage; exit 0 ;;
+        *) die_usage "unknown argument '$1'" ;;
+    esac
+done
+
+# --- Checks: everything is decided before anything is changed. ---------------------------------
+problems=()
+problem() { problems+=("$*"); }
+
+prefix_given="$prefix"
+[ -n "$prefix" ] || problem "--prefix is required (use --prefix / to install on this machine)"
+if [ -n "$prefix" ]; then
+    case "$prefix" in /*) ;; *) problem "--prefix must be an absolute path, not '$prefix'" ;; esac
+    [ ! -e "$prefix" ] || [ -d "$prefix" ] || problem "--prefix $prefix exists and is not a directory"
+    prefix="${prefix%/}"
+fi
+if [ -n "$prefix_given" ] && [ -z "$prefix" ] && [ "$(id -u)" -ne 0 ] && [ "$dry_run" -eq 0 ]; then
+    problem "installing into / needs root" # --prefix / (its trailing slash stripped)
+fi
+
+sources=(
+    deploy/systemd/datacrumbs@.service deploy/systemd/datacrumbsd.service
+    deploy/systemd/datacrumbs_sign_probes.service
+    deploy/flux/datacrumbs_service_run.sh deploy/flux/datacrumbs_service_stop.sh
+    deploy/flux/datacrumbs_service_wrapper deploy/flux/cli/plugins/datacrumbs.py
+    deploy/flux/job-manager.toml deploy/config/datacrumbsd.json
+    Host/Signer/signer.example.json Host/StandInTracer/datacrumbs-standin-tracer
+)
+for f in "${sources[@]}"; do [ -f "$repo/$f" ] || problem "missing source file $repo/$f"; done
+
+tracer_link="$prefix/usr/libexec/datacrumbs/datacrumbs-tracer"
+if [ -n "$tracer" ] && [ "$standin" -eq 1 ]; then
+    problem "give --tracer PATH or --standin-tracer, not both"
+elif [ -n "$tracer" ]; then
+    case "$tracer" in /*) ;; *) problem "--tracer must be an absolute path on the target system, not '$tracer'" ;; esac
+elif [ "$standin" -eq 0 ] && [ ! -L "$tracer_link" ]; then
+    problem "no tracer: give --tracer PATH (the DataCrumbs runtime on the nodes) or, for demos and tests only, --standin-tracer"
+fi
+
+if [ -n "$from" ]; then
+    if ! from="$(cd "$from" 2>/dev/null && pwd)"; then
+        problem "--from: no such directory"
+    else
+        for program in daemon/datacrumbsd ctl/datacrumbsctl signer/datacrumbs_sign_probes; do
+            [ -x "$from/$program" ] || problem "--from: $from/$program is missing or not executable"
+        done
+    fi
+else
+    command -v dotnet >/dev/null || problem "dotnet is not on PATH: install the .NET 10 SDK, or give --from BUILD"
+    case "$(uname -m)" in
+        x86_64) rid=linux-x64 ;;
+        aarch64) rid=linux-arm64 ;;
+        *) problem "no .NET runtime identifier known for $(uname -m): publish yourself and give --from" ;;
+    esac
+fi
+
+if [ ${#problems[@]} -gt 0 ]; then
+    for p in "${problems[@]}"; do echo "$me: $p" >&2; done
+    echo "$me: nothing was changed" >&2
+    exit 2
+fi
+
+# --- Helpers: each one changes a path only when it differs from what it should be. -------------
+step() { echo; echo "== $*"; }
+note() { echo "   $*"; }
+report() { # report STATUS PATH [DETAIL]
+    local status="$1" path="$2"
+    shift 2
+    case "$status" in
+        unchanged|kept*) unchanged=$((unchanged + 1)) ;;
+        *) changed=$((changed + 1)); [ "$dry_run" -eq 0 ] || status="would: $status" ;;
+    esac
+    printf '   %-20s %s%s\n' "$status" "/${path#"$prefix"/}" "${1:+  ($1)}"
+}
+
+mode_of() { stat -c '%a' "$1"; }
+
+declare -A planned_dirs=()
+ensure_dir() { # ensure_dir PATH: a directory (or a link to one: /sbin -> usr/sbin on merged-/usr systems)
+    local dir="$1"
+    [ -d "$dir" ] && return
+    [ -n "${planned_dirs[$dir]:-}" ] && return # a dry run reports each new directory once
+    planned_dirs[$dir]=1
+    report "created dir" "$dir"
+    [ "$dry_run" -eq 1 ] || mkdir -p -m 0755 "$dir"
+}
+
+# put SRC DEST MODE: DEST gets SRC's content and MODE, replaced atomically (a running
+# program keeps its old file; the next start sees the new one).
+put() {
+    local src="$1" dest="$2" mode="$3"
+    if [ -f "$dest" ] && [ ! -L "$dest" ] && cmp -s "$src" "$dest"; then
+        if [ "$(mode_of "$dest")" = "${mode#0}" ]; then
+            report unchanged "$dest"
+        else
+            report "mode $mode" "$dest"
+            [ "$dry_run" -eq 1 ] || chmod "$mode" "$dest"
+        fi
+        return
+    fi
+    ensure_dir "$(dirname "$dest")"
+    report "$([ -e "$dest" ] && echo updated || echo installed)" "$dest"
+    [ "$dry_run" -eq 1 ] && return
+    local tmp
+    tmp="$(mktemp "$(dirname "$dest")/.${dest##*/}.XXXXXX")"
+    cp -- "$src" "$tmp"
+    chmod "$mode" "$tmp"
+    mv -fT -- "$tmp" "$dest"
+}
+
+# link TARGET DEST: DEST is a symlink to TARGET.
+link() {
+    local target="$1" dest="$2"
+    if [ -L "$dest" ] && [ "$(readlink "$dest")" = "$target" ]; then
+        report unchanged "$dest" "-> $target"
+        return
+    fi
+    ensure_dir "$(dirname "$dest")"
+    if [ -e "$dest" ] && [ ! -L "$dest" ]; then
+        report "replaced by link" "$dest" "-> $target; it was a regular file"
+    else
+        report linked "$dest" "-> $target"
+    fi
+    [ "$dry_run" -eq 1 ] && return
+    ln -sfn -- "$target" "$dest.new.$$"
+    mv -fT -- "$dest.new.$$" "$dest"
+}
+
+# sync_dir SRC DEST: DEST holds exactly SRC's files (same content, executables 0755, others 0644).
+sync_dir() {
+    local src="$1" dest="$2" rel
+    ensure_dir "$dest"
+    while IFS= read -r -d '' rel; do
+        rel="${rel#./}"
+        if [ -x "$src/$rel" ]; then put "$src/$rel" "$dest/$rel" 0755; else put "$src/$rel" "$dest/$rel" 0644; fi
+    done < <(cd "$src" && find -L . -type f -print0 | sort -z)
+    [ -d "$dest" ] || return 0
+    while IFS= read -r -d '' rel; do
+        rel="${rel#./}"
+        if [ ! -f "$src/$rel" ]; then
+            report removed "$dest/$rel" "not part of this build"
+            [ "$dry_run" -eq 1 ] || rm -f -- "$dest/$rel"
+        fi
+    done < <(cd "$dest" && find . -type f -print0 | sort -z)
+}
+
+manifest="$prefix/$manifest_rel"
+recorded_sum() { [ -f "$manifest" ] && awk -v p="$1" '$2 == p { print $1 }' "$manifest" || true; }
+record_sum() { # record_sum PATH SUM: the checksum of the configuration file as this script wrote it
+    local path="$1" sum="$2" tmp
+    [ "$(recorded_sum "$path")" = "$sum" ] && return
+    [ "$dry_run" -eq 1 ] && return
+    mkdir -p -m 0755 "$(dirname "$manifest")"
+    tmp="$(mktemp "$manifest.XXXXXX")"
+    { [ -f "$manifest" ] && awk -v p="$path" '$2 != p' "$manifest"; echo "$sum $path"; } >"$tmp"
+    chmod 0644 "$tmp"
+    mv -fT -- "$tmp" "$manifest"
+}
+
+# conf SRC DEST MODE: a configuration file. New: installed. Same as shipped: left alone.
+# Different, and still what this script wrote last time: updated. Edited since: kept, and
+# the shipped version goes beside it as DEST.dist.
+conf() {
+    local src="$1" dest="$2" mode="$3" rel="/${2#"$prefix"/}" new_sum
+    new_sum="$(sha256sum <"$src" | cut -d' ' -f1)"
+    if [ ! -e "$dest" ] || { [ -f "$dest" ] && cmp -s "$src" "$dest"; }; then
+        put "$src" "$dest" "$mode"
+        record_sum "$rel" "$new_sum"
+        return
+    fi
+    local current_sum
+    current_sum="$(sha256sum <"$dest" | cut -d' ' -f1)"
+    if [ "$current_sum" = "$(recorded_sum "$rel")" ]; then
+        put "$src" "$dest" "$mode"
+        record_sum "$rel" "$new_sum"
+        return
+    fi
+    report "kept (edited)" "$dest" "your version stays; the shipped one is $rel.dist: diff them"
+    kept+=("$rel")
+    put "$src" "$dest.dist" 0644
+}
+
+# --- 1. Programs ---------------------------------------------------------------------------------
+if [ -z "$from" ]; then
+    step "1. Publishing the programs into $build_dir ($rid)"
+    publish() { # publish PROJECT OUT ARGS...
+        local project="$1" out="$2"
+        shift 2
+        note "dotnet publish $project -c Release -r $rid -o $out $*"
+        [ "$dry_run" -eq 1 ] && return
+        rm -rf -- "$out"
+        dotnet publish "$repo/$project" -c Release -r "$rid" -o "$out" --nologo -v quiet "$@" >&2
+    }
+    publish Host/Daemon/Daemon.csproj "$build_dir/daemon" --self-contained -p:DebugType=none
+    publish Host/Signer/Signer.csproj "$build_dir/signer" --self-contained -p:DebugType=none
+    publish Host/Ctl/Ctl.csproj "$build_dir/ctl" -p:DebugType=none # NativeAOT (PublishAot in Ctl.csproj)
+    from="$build_dir"
+    [ "$dry_run" -eq 0 ] || note "(dry run: nothing published; the steps below show the layout)"
+else
+    step "1. Taking the built programs from $from"
+fi
+if [ -f "$from/daemon/datacrumbsd.runtimeconfig.json" ] && ! grep -q includedFrameworks "$from/daemon/datacrumbsd.runtimeconfig.json"; then
+    note "datacrumbsd is framework-dependent: every node needs the .NET 10 runtime (dotnet on PATH or in /usr/share/dotnet)"
+fi
+
+step "2. Programs under /usr/lib/datacrumbs, commands as links to them"
+if [ -d "$from/daemon" ]; then
+    sync_dir "$from/daemon" "$prefix/usr/lib/datacrumbs/daemon"
+    sync_dir "$from/ctl" "$prefix/usr/lib/datacrumbs/ctl"
+    sync_dir "$from/signer" "$prefix/usr/lib/datacrumbs/signer"
+fi
+link ../lib/datacrumbs/daemon/datacrumbsd "$prefix/usr/sbin/datacrumbsd"
+link ../lib/datacrumbs/signer/datacrumbs_sign_probes "$prefix/usr/sbin/datacrumbs_sign_probes"
+link ../lib/datacrumbs/ctl/datacrumbsctl "$prefix/usr/bin/datacrumbsctl"
+put "$repo/deploy/flux/datacrumbs_service_wrapper" "$prefix/usr/bin/datacrumbs_service_wrapper" 0755
+
+step "3. The tracer: /usr/libexec/datacrumbs/datacrumbs-tracer (run by datacrumbs@.service)"
+if [ -n "$tracer" ]; then
+    [ -x "$prefix$tracer" ] || [ -x "$tracer" ] || note "warning: $tracer does not exist yet; the link dangles until the DataCrumbs runtime is installed"
+    link "$tracer" "$tracer_link"
+elif [ "$standin" -eq 1 ]; then
+    note "the STAND-IN tracer attaches no probes: for demos and tests only"
+    put "$repo/Host/StandInTracer/datacrumbs-standin-tracer" "$prefix/usr/libexec/datacrumbs/datacrumbs-standin-tracer" 0755
+    link datacrumbs-standin-tracer "$tracer_link"
+else
+    report unchanged "$tracer_link" "-> $(readlink "$tracer_link"); kept"
+fi
+
+step "4. Flux hooks in /sbin (job-manager prolog and epilog)"
+ensure_dir "$prefix/sbin"
+put "$repo/deploy/flux/datacrumbs_service_run.sh" "$prefix/sbin/datacrumbs_service_run.sh" 0755
+put "$repo/deploy/flux/datacrumbs_service_stop.sh" "$prefix/sbin/datacrumbs_service_stop.sh" 0755
+
+step "5. Configuration in /etc/datacrumbs (yours to edit: never overwritten once edited)"
+conf "$repo/deploy/systemd/datacrumbs@.service" "$prefix/etc/datacrumbs/systemd/datacrumbs@.service" 0644
+conf "$repo/deploy/systemd/datacrumbsd.service" "$prefix/etc/datacrumbs/systemd/datacrumbsd.service" 0644
+conf "$repo/deploy/systemd/datacrumbs_sign_probes.service" "$prefix/etc/datacrumbs/systemd/datacrumbs_sign_probes.service" 0644
+conf "$repo/deploy/flux/cli/plugins/datacrumbs.py" "$prefix/etc/datacrumbs/flux/cli/plugins/datacrumbs.py" 0644
+conf "$repo/deploy/flux/job-manager.toml" "$prefix/etc/datacrumbs/flux/job-manager.toml" 0644
+conf "$repo/deploy/config/datacrumbsd.json" "$prefix/etc/datacrumbs/datacrumbsd.json" 0644
+conf "$repo/Host/Signer/signer.example.json" "$prefix/etc/datacrumbs/signer.json" 0644
+
+# --- Summary and what is left to the admin --------------------------------------------------------
+echo
+if [ "$dry_run" -eq 1 ]; then
+    echo "$me: dry run: $changed would change, $unchanged already right; nothing was changed"
+else
+    echo "$me: $changed changed, $unchanged unchanged under ${prefix:-/}"
+fi
+for k in "${kept[@]}"; do echo "$me: kept your $k; compare with $k.dist and merge by hand"; done
+
+where=""
+[ -n "$prefix" ] && where=" (paths as on the target system, where ${prefix} is /)"
+cat <<EOF
+
+Remaining steps$where, as root:
+
+ Every compute node:
+   # probe key: the same file as on the login nodes (mode 0600, root), see docs/probes.rst
+   install -m 0600 -o root -g root /dev/null /etc/datacrumbs/probe-keys   # then copy the key in
+   # the Flux instance owner must be in AllowedCallers (default "flux"):
+   \${EDITOR:-vi} /etc/datacrumbs/datacrumbsd.json
+   ln -sf /etc/datacrumbs/systemd/datacrumbs@.service /etc/systemd/system/datacrumbs@.service
+   ln -sf /etc/datacrumbs/systemd/datacrumbsd.service /etc/systemd/system/datacrumbsd.service
+   systemctl daemon-reload
+   systemctl enable --now datacrumbsd.service
+   datacrumbsctl status
+
+ Flux (system instance; see docs/flux-integration.rst if it already runs a prolog):
+   cp /etc/datacrumbs/flux/job-manager.toml /etc/flux/system/conf.d/datacrumbs.toml
+   flux config reload                       # on every broker, or restart flux
+   ln -sf /etc/datacrumbs/flux/cli/plugins/datacrumbs.py /etc/flux/cli/plugins/datacrumbs.py
+                                            # login/submit nodes and the rank 0 node
+ Login node (probe signer):
+   umask 077; printf 'site-$(date +%Y) %s\n' "\$(openssl rand -base64 32)" > /etc/datacrumbs/probe-keys
+   ln -sf /etc/datacrumbs/systemd/datacrumbs_sign_probes.service /etc/systemd/system/datacrumbs_sign_probes.service
+   systemctl daemon-reload
+   systemctl enable --now datacrumbs_sign_probes.service
+EOF
