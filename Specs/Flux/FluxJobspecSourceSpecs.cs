@@ -1,3 +1,4 @@
+using Datacrumbs.Specs.Harness;
 using Datacrumbs.Daemon.ProcessBackend;
 using Datacrumbs.Actors.Ports;
 using Datacrumbs.Daemon.Flux;
@@ -163,7 +164,7 @@ public sealed class FluxJobspecSourceSpecs
         using var cts = new CancellationTokenSource();
         var resolving = source.ResolveAsync(Request(), cts.Token);
         var (pid, child) = await flux.WaitStartedAsync();
-        var childExited = ProcessExit.WaitAsync(ProcessIdentity.Of(child) ?? throw new InvalidOperationException("flux's child is not running"), CancellationToken.None);
+        var childExited = Processes.ExitOf(child);
 
         await cts.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => resolving.WaitAsync(Generous));

@@ -178,7 +178,7 @@ public sealed class HookScriptSpecs : IDisposable
         var stdout = hook.StandardOutput.ReadToEndAsync();
 
         var clientPid = int.Parse((await Task.Run(() => File.ReadAllText(Path.Combine(_dir, "started"))).WaitAsync(Generous)).Trim());
-        var clientExited = ProcessExit.WaitAsync(ProcessIdentity.Of(clientPid) ?? throw new InvalidOperationException("the client is not running"), CancellationToken.None);
+        var clientExited = Processes.ExitOf(clientPid);
 
         (await Run.CommandAsync("kill", "-TERM", hook.Id.ToString())).EnsureSuccess("kill");
         await hook.WaitForExitAsync().WaitAsync(Generous);

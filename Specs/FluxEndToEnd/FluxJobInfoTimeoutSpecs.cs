@@ -1,3 +1,4 @@
+using Datacrumbs.Specs.Harness;
 using Datacrumbs.Messages.Jobs;
 using Datacrumbs.Specs.Flux;
 
@@ -19,8 +20,8 @@ public sealed class FluxJobInfoTimeoutSpecs
 
         var prolog = node.PrologAsync(id);
         var (flux, child) = await node.Flux.WaitStartedAsync();
-        using var fluxDeath = ProcessDeath.Watch(flux);
-        using var childDeath = ProcessDeath.Watch(child);
+        var fluxExited = Processes.ExitOf(flux);
+        var childExited = Processes.ExitOf(child);
         var result = await prolog;
 
         Assert.Equal(0, result.ExitCode);
@@ -28,8 +29,8 @@ public sealed class FluxJobInfoTimeoutSpecs
         Assert.Contains("Resolving", result.Stdout);
         Assert.Contains("timed out after 1 s", result.Stdout);
         Assert.Single(node.RaisesFor(id));
-        Assert.True(fluxDeath is null || fluxDeath.WaitExited(FluxNode.Generous), "flux job info was killed");
-        Assert.True(childDeath is null || childDeath.WaitExited(FluxNode.Generous), "its child was killed too");
+        await fluxExited.WaitAsync(FluxNode.Generous); // flux job info was killed
+        await childExited.WaitAsync(FluxNode.Generous); // its child was killed too
         Assert.Empty(node.LeftoversOf(job));
     }
 }
