@@ -2,6 +2,7 @@ using System.Text.Json;
 using Datacrumbs.Messages.Jobs;
 using Datacrumbs.Messages.Wire;
 using Datacrumbs.Specs.Harness;
+using Datacrumbs.Specs.Probes;
 using Datacrumbs.Specs.Systemd;
 
 namespace Datacrumbs.Specs.SystemdDaemon;
@@ -14,6 +15,7 @@ namespace Datacrumbs.Specs.SystemdDaemon;
 /// /usr/libexec/datacrumbs/datacrumbs-tracer (here to the stand-in). The daemon picks its backend
 /// itself (it finds /run/systemd/system) and the specs reach it through the shared /run.
 /// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class SystemdDaemonFixture : IAsyncLifetime
 {
     public const string Daemon = "datacrumbsd.service";
@@ -21,7 +23,11 @@ public sealed class SystemdDaemonFixture : IAsyncLifetime
     public const int WatchdogSeconds = 3;
     public const string RunDir = "/run/datacrumbs";
     private const string SpecDir = "/run/datacrumbs-spec";
-    public const string ProbeFile = SpecDir + "/probes.json";
+    private const string KeyFile = SpecDir + "/probe-keys";
+    /// <summary>Probes signed for dcalice, in a directory only dcalice may enter (like a home directory).</summary>
+    public const string ProbeFile = SpecDir + "/dcalice/probes.json.gz";
+    /// <summary>Probes validly signed for dcalice, but in a root-only file: dcalice cannot read it, so it must be refused.</summary>
+    public const string RootOnlyProbeFile = SpecDir + "/root-only.probes.json.gz";
     private const string ControlDir = SpecDir + "/standin";
     public static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
 
@@ -36,11 +42,13 @@ public sealed class SystemdDaemonFixture : IAsyncLifetime
     {
         await Sandbox.InitializeAsync();
         Directory.CreateDirectory(Sandbox.HostPath(ControlDir));
-        await File.WriteAllTextAsync(Sandbox.HostPath(ProbeFile), "{\"probes\":[]}");
+        await WriteSignedProbesAsync();
         await File.WriteAllTextAsync(Sandbox.HostPath(SpecDir + "/datacrumbsd.json"), JsonSerializer.Serialize(new
         {
             // No Backend: auto must choose systemd here. No Log: auto must choose the journal.
-            Probes = new { RequireSignature = false },
+            // Signed probes, as in production: the daemon reads the user's file as the user (setpriv)
+            // under the unit's hardening (NoNewPrivileges=, ProtectHome=, ...).
+            Probes = new { RequireSignature = true, KeyFile },
             Timeouts = new { Ready = 30, Stop = 20 },
         }));
 
@@ -65,6 +73,21 @@ public sealed class SystemdDaemonFixture : IAsyncLifetime
     }
 
     public Task DisposeAsync() => Sandbox.DisposeAsync();
+
+    private async Task WriteSignedProbesAsync()
+    {
+        var secret = ProbeFixtures.NewSecretBase64();
+        ProbeFixtures.WriteFile(Sandbox.HostPath(KeyFile), System.Text.Encoding.ASCII.GetBytes($"spec {secret}\n"), 0b110_000_000);
+        var signed = ProbeFixtures.SignFor(AliceUid, "dcalice", ProbeFixtures.Ring(("spec", secret)), validity: TimeSpan.FromHours(2));
+
+        var aliceDir = Path.GetDirectoryName(Sandbox.HostPath(ProbeFile))!;
+        Directory.CreateDirectory(aliceDir);
+        File.SetUnixFileMode(aliceDir, (UnixFileMode)0b111_000_000);
+        ProbeFixtures.WriteFile(Sandbox.HostPath(ProbeFile), signed, 0b110_000_000);
+        await ProbeFixtures.ChownAsync(aliceDir, "dcalice:dcalice");
+        await ProbeFixtures.ChownAsync(Sandbox.HostPath(ProbeFile), "dcalice:dcalice");
+        ProbeFixtures.WriteFile(Sandbox.HostPath(RootOnlyProbeFile), signed, 0b110_000_000);
+    }
 
     private static string Built(string name) => Path.Combine(AppContext.BaseDirectory, name);
 
@@ -105,8 +128,10 @@ public sealed class SystemdDaemonFixture : IAsyncLifetime
     /// <summary>How the stand-in tracer of one job behaves ("STANDIN_MODE=fail STANDIN_EXIT_CODE=3", see its header).</summary>
     public Task TracerBehaves(JobId job, string words) => File.WriteAllTextAsync(Sandbox.HostPath($"{ControlDir}/{job}"), words + "\n");
 
-    public Task<ControlReply> PrologAsync(JobId job) =>
-        ControlClient.SendAsync(Socket, WrapperRequests.Start(job, AliceUid, ProbeFile), Patience);
+    public Task<ControlReply> PrologAsync(JobId job) => PrologAsync(job, ProbeFile);
+
+    public Task<ControlReply> PrologAsync(JobId job, string probeFile) =>
+        ControlClient.SendAsync(Socket, WrapperRequests.Start(job, AliceUid, probeFile), Patience);
 
     public Task<ControlReply> EpilogAsync(JobId job) =>
         ControlClient.SendAsync(Socket, WrapperRequests.Stop(job), Patience);
