@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Datacrumbs.Messages.Jobs;
 using Datacrumbs.Messages.Wire;
 using Datacrumbs.Specs.Journal;
+using Datacrumbs.Specs.Systemd;
 
 namespace Datacrumbs.Specs.SystemdDaemon;
 
@@ -206,7 +207,7 @@ public sealed class SystemdDaemonSpec(SystemdDaemonFixture node) : IClassFixture
         Assert.NotEqual(daemonBefore, await node.ShowAsync(Daemon, "MainPID"));
         Assert.Equal(tracers, await TracerPidsAsync(jobs)); // the tracers ran on untouched
         var status = await ControlClient.SendAsync(node.Socket, new ControlRequest { Op = Operation.Status }, Patience);
-        Assert.All(jobs, j => Assert.Contains(status.Jobs!, s => s.Job == j.ToString() && s.State == LifecycleState.Ready));
+        Assert.All(jobs, j => Assert.Contains(status.Jobs!, s => s.Job == j.ToString() && s.State == LifecycleState.Ready && s.User == "dcalice"));
 
         watch.Restart();
         Assert.All(await Task.WhenAll(jobs.Select(node.EpilogAsync)), r => Assert.Equal(Outcome.Stopped, r.Outcome));
@@ -218,11 +219,12 @@ public sealed class SystemdDaemonSpec(SystemdDaemonFixture node) : IClassFixture
     }
 
     [Fact]
-    public async Task Stopping_the_daemon_ends_it_cleanly_leaves_running_tracers_alone_and_the_next_daemon_adopts_them()
+    public async Task Stopping_the_daemon_ends_it_cleanly_and_the_next_daemon_adopts_running_tracers_and_cleans_up_after_dead_ones()
     {
-        var job = SystemdDaemonFixture.NewJob();
-        Assert.Equal(Outcome.Ready, (await node.PrologAsync(job)).Outcome);
-        var tracer = await TracerPidsAsync([job]);
+        var (running, crashed) = (SystemdDaemonFixture.NewJob(), SystemdDaemonFixture.NewJob());
+        Assert.Equal(Outcome.Ready, (await node.PrologAsync(running)).Outcome);
+        Assert.Equal(Outcome.Ready, (await node.PrologAsync(crashed)).Outcome);
+        var tracer = await TracerPidsAsync([running]);
 
         var watch = Stopwatch.StartNew();
         (await node.Sandbox.ExecAsync(Patience, "systemctl", "stop", Daemon)).EnsureSuccess("systemctl stop datacrumbsd");
@@ -231,12 +233,25 @@ public sealed class SystemdDaemonSpec(SystemdDaemonFixture node) : IClassFixture
         Assert.Equal("inactive", await node.ShowAsync(Daemon, "ActiveState"));
         Assert.Equal("success", await node.ShowAsync(Daemon, "Result"));
         Assert.Equal("0", await node.ShowAsync(Daemon, "ExecMainStatus"));
-        Assert.Equal(tracer, await TracerPidsAsync([job])); // KillMode=process: the job's tracer is not the daemon's
+        Assert.Equal(tracer, await TracerPidsAsync([running])); // KillMode=process: the job's tracer is not the daemon's
+
+        // While no daemon watches, one tracer dies: its unit is left "failed" and its files stay behind.
+        (await node.Sandbox.ExecAsync("systemctl", "kill", "--signal=KILL", JobNames.Unit(crashed))).EnsureSuccess("systemctl kill tracer");
+        (await node.Sandbox.ExecAsync("systemctl", "stop", JobNames.Unit(crashed))).EnsureSuccess("systemctl stop tracer"); // returns once it is down
+        Assert.Equal("failed", await node.ShowAsync(JobNames.Unit(crashed), "ActiveState"));
 
         watch.Restart();
         await node.EnsureDaemonActiveAsync();
         var start = watch.ElapsedMilliseconds;
-        Assert.Equal(Outcome.Stopped, (await node.EpilogAsync(job)).Outcome);
+
+        // The dead tracer's files are cleaned up on the daemon's own initiative (after READY=1, so await it).
+        await FileEvents.WaitAsync(node.HostFile(JobNames.EnvFile(crashed)), exists: false, Patience);
+        Assert.Equal("inactive", await node.ShowAsync(JobNames.Unit(crashed), "ActiveState")); // and its failed unit is reset
+        var status = await ControlClient.SendAsync(node.Socket, new ControlRequest { Op = Operation.Status }, Patience);
+        Assert.Contains(status.Jobs!, s => s.Job == running.ToString() && s.State == LifecycleState.Ready && s.User == "dcalice");
+        Assert.Equal(Outcome.Stopped, (await node.EpilogAsync(running)).Outcome);
+        Assert.Equal(Outcome.Stopped, (await node.EpilogAsync(crashed)).Outcome);
+        Assert.Empty(await StillRunningAsync(tracer.Values));
         await node.AssertNothingLeftAsync();
         Console.WriteLine($"[timing] systemd daemon: systemctl stop datacrumbsd {stop} ms, systemctl start (to READY=1, adopting 1 job) {start} ms");
     }
