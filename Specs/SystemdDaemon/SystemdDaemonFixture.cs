@@ -123,7 +123,35 @@ public sealed class SystemdDaemonFixture : IAsyncLifetime
     public async Task<string> ShowAsync(string unit, string property) =>
         (await Sandbox.ExecAsync("systemctl", "show", "-P", property, unit)).Stdout.Trim();
 
-    public static JobId NewJob() => new((ulong)Random.Shared.NextInt64(1, long.MaxValue));
+    private readonly List<JobId> _jobs = [];
+
+    /// <summary>A fresh job id, remembered so that <see cref="EndJobsAsync"/> can clean up after a failed spec.</summary>
+    public JobId NewJob()
+    {
+        var job = new JobId((ulong)Random.Shared.NextInt64(1, long.MaxValue));
+        lock (_jobs) _jobs.Add(job);
+        return job;
+    }
+
+    /// <summary>
+    /// Sends an epilog for every job a spec made (a no-op for those it ended itself), so that a
+    /// spec failing half-way leaves nothing to fail the next one.
+    /// </summary>
+    public async Task EndJobsAsync()
+    {
+        JobId[] jobs;
+        lock (_jobs) { jobs = [.. _jobs]; _jobs.Clear(); }
+        if (jobs.Length == 0) return;
+        try
+        {
+            await EnsureDaemonActiveAsync();
+            await Task.WhenAll(jobs.Select(EpilogAsync));
+        }
+        catch (Exception e) // best effort: the spec itself has already passed or failed
+        {
+            Console.WriteLine($"[cleanup] could not end every job of the spec: {e.Message}");
+        }
+    }
 
     /// <summary>How the stand-in tracer of one job behaves ("STANDIN_MODE=fail STANDIN_EXIT_CODE=3", see its header).</summary>
     public Task TracerBehaves(JobId job, string words) => File.WriteAllTextAsync(Sandbox.HostPath($"{ControlDir}/{job}"), words + "\n");

@@ -19,7 +19,7 @@ public sealed class SystemdDaemonSpec(SystemdDaemonFixture node) : IClassFixture
 
     public Task InitializeAsync() => node.EnsureDaemonActiveAsync();
 
-    public Task DisposeAsync() => Task.CompletedTask;
+    public Task DisposeAsync() => node.EndJobsAsync();
 
     [Fact]
     public async Task The_daemon_is_an_active_notify_unit_with_its_hardening_and_chose_the_systemd_backend_itself()
@@ -38,7 +38,7 @@ public sealed class SystemdDaemonSpec(SystemdDaemonFixture node) : IClassFixture
     [Fact]
     public async Task A_prolog_and_epilog_through_datacrumbsctl_run_the_tracer_as_its_unit_and_leave_nothing()
     {
-        var job = SystemdDaemonFixture.NewJob();
+        var job = node.NewJob();
         var unit = JobNames.Unit(job);
 
         var start = await node.CtlAsync("wrapper", "start", job.ToString(), "dcalice", SystemdDaemonFixture.ProbeFile);
@@ -64,8 +64,8 @@ public sealed class SystemdDaemonSpec(SystemdDaemonFixture node) : IClassFixture
     [Fact]
     public async Task One_journal_query_by_job_id_returns_the_daemons_entries_with_their_fields_and_the_tracers_output()
     {
-        var good = SystemdDaemonFixture.NewJob();
-        var bad = SystemdDaemonFixture.NewJob();
+        var good = node.NewJob();
+        var bad = node.NewJob();
         await node.TracerBehaves(bad, "STANDIN_MODE=fail STANDIN_DELAY_MS=200 STANDIN_EXIT_CODE=5");
         Assert.Equal(Outcome.Ready, (await node.PrologAsync(good)).Outcome);
         Assert.Equal(Outcome.Failed, (await node.PrologAsync(bad)).Outcome);
@@ -93,7 +93,7 @@ public sealed class SystemdDaemonSpec(SystemdDaemonFixture node) : IClassFixture
     [Fact]
     public async Task A_probe_file_the_jobs_user_cannot_read_is_refused_although_the_root_daemon_could_read_it()
     {
-        var job = SystemdDaemonFixture.NewJob();
+        var job = node.NewJob();
 
         var reply = await node.PrologAsync(job, SystemdDaemonFixture.RootOnlyProbeFile);
 
@@ -107,9 +107,26 @@ public sealed class SystemdDaemonSpec(SystemdDaemonFixture node) : IClassFixture
     }
 
     [Fact]
+    public async Task A_probe_file_in_the_nodes_tmp_is_read_where_the_jobs_user_put_it()
+    {
+        // Single-node Flux instances (workstations, CI) name probe files in /tmp. The daemon must
+        // see the node's /tmp, not a private one (PrivateTmp=), or it reports an existing file missing.
+        const string inTmp = "/tmp/dcalice-probes.json.gz";
+        (await node.Sandbox.ExecAsync("install", "-o", "dcalice", "-g", "dcalice", "-m", "0600", SystemdDaemonFixture.ProbeFile, inTmp))
+            .EnsureSuccess("install probes into /tmp");
+        var job = node.NewJob();
+
+        var reply = await node.PrologAsync(job, inTmp);
+
+        Assert.True(reply.Outcome == Outcome.Ready, reply.Message);
+        Assert.Equal(Outcome.Stopped, (await node.EpilogAsync(job)).Outcome);
+        await node.AssertNothingLeftAsync();
+    }
+
+    [Fact]
     public async Task A_tracer_unit_that_cannot_start_fails_the_prolog_in_StartingUnit_and_leaves_no_failed_unit()
     {
-        var job = SystemdDaemonFixture.NewJob();
+        var job = node.NewJob();
         await node.InstanceDropInAsync(job, "ExecStart=\nExecStart=/nonexistent/datacrumbs-tracer ${DATACRUMBS_PROBE_FILE} ${DATACRUMBS_RUN_ID}");
 
         var reply = await node.PrologAsync(job);
@@ -126,7 +143,7 @@ public sealed class SystemdDaemonSpec(SystemdDaemonFixture node) : IClassFixture
     [Fact]
     public async Task A_tracer_that_exits_before_ready_fails_the_prolog_at_once_with_its_exit_status()
     {
-        var job = SystemdDaemonFixture.NewJob();
+        var job = node.NewJob();
         await node.TracerBehaves(job, "STANDIN_MODE=fail STANDIN_DELAY_MS=200 STANDIN_EXIT_CODE=3");
 
         var reply = await node.PrologAsync(job);
@@ -143,7 +160,7 @@ public sealed class SystemdDaemonSpec(SystemdDaemonFixture node) : IClassFixture
     [Fact]
     public async Task A_tracer_that_ignores_SIGTERM_is_killed_by_systemd_after_the_units_stop_timeout()
     {
-        var job = SystemdDaemonFixture.NewJob();
+        var job = node.NewJob();
         var unit = JobNames.Unit(job);
         await node.InstanceDropInAsync(job, "TimeoutStopSec=2s");
         await node.TracerBehaves(job, "STANDIN_MODE=ignore-term");
@@ -164,7 +181,7 @@ public sealed class SystemdDaemonSpec(SystemdDaemonFixture node) : IClassFixture
     [Fact]
     public async Task Fifty_concurrent_jobs_each_get_a_running_unit_and_their_epilogs_leave_nothing()
     {
-        var jobs = Enumerable.Range(0, 50).Select(_ => SystemdDaemonFixture.NewJob()).ToArray();
+        var jobs = Enumerable.Range(0, 50).Select(_ => node.NewJob()).ToArray();
 
         var watch = Stopwatch.StartNew();
         var prologs = await Task.WhenAll(jobs.Select(node.PrologAsync));
@@ -186,7 +203,7 @@ public sealed class SystemdDaemonSpec(SystemdDaemonFixture node) : IClassFixture
     [Fact]
     public async Task A_daemon_SIGKILLed_with_20_ready_jobs_is_restarted_by_systemd_adopts_them_and_their_epilogs_stop_every_unit()
     {
-        var jobs = Enumerable.Range(0, 20).Select(_ => SystemdDaemonFixture.NewJob()).ToArray();
+        var jobs = Enumerable.Range(0, 20).Select(_ => node.NewJob()).ToArray();
         var watch = Stopwatch.StartNew();
         Assert.All(await Task.WhenAll(jobs.Select(node.PrologAsync)), r => Assert.Equal(Outcome.Ready, r.Outcome));
         var ready = watch.ElapsedMilliseconds;
@@ -221,7 +238,7 @@ public sealed class SystemdDaemonSpec(SystemdDaemonFixture node) : IClassFixture
     [Fact]
     public async Task Stopping_the_daemon_ends_it_cleanly_and_the_next_daemon_adopts_running_tracers_and_cleans_up_after_dead_ones()
     {
-        var (running, crashed) = (SystemdDaemonFixture.NewJob(), SystemdDaemonFixture.NewJob());
+        var (running, crashed) = (node.NewJob(), node.NewJob());
         Assert.Equal(Outcome.Ready, (await node.PrologAsync(running)).Outcome);
         Assert.Equal(Outcome.Ready, (await node.PrologAsync(crashed)).Outcome);
         var tracer = await TracerPidsAsync([running]);
