@@ -79,6 +79,8 @@ public sealed class SystemdDaemonSpec(SystemdDaemonFixture node) : IClassFixture
         Assert.Equal("6", ready["PRIORITY"]);
         Assert.Equal(JobNames.Unit(good), ready["DATACRUMBS_UNIT"]);
         Assert.Contains(good.ToString(), ready["MESSAGE"]);
+        // Issue 4 also asks for DATACRUMBS_STATE and DATACRUMBS_USER on every lifecycle entry; the
+        // lifecycle's log templates do not carry them yet (reported to the lead), so not asserted.
         // The tracer's own output carries the same field (LogExtraFields= in datacrumbs@.service).
         Assert.Contains(entries, e => e.GetValueOrDefault("_SYSTEMD_UNIT") == JobNames.Unit(good) && e["MESSAGE"].Contains("ready=yes"));
 
