@@ -228,7 +228,7 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
 
     private void Resolve()
     {
-        LogInfo("prolog: resolving the job's tracing request");
+        LogDebug("prolog: resolving the job's tracing request");
         var request = _request!;
         var ports = _ports;
         Run(LifecycleState.Resolving, _timeouts.Resolve, async ct =>

@@ -67,10 +67,14 @@ public sealed class SystemdDaemonSpec(SystemdDaemonFixture node) : IClassFixture
         var good = node.NewJob();
         var bad = node.NewJob();
         await node.TracerBehaves(bad, "STANDIN_MODE=fail STANDIN_DELAY_MS=200 STANDIN_EXIT_CODE=5");
+        using var stopped = JournalFollower.Start(node.Sandbox, DateTimeOffset.UtcNow.AddSeconds(-1), $"DATACRUMBS_JOB_ID={good}", "SYSLOG_IDENTIFIER=datacrumbsd");
         Assert.Equal(Outcome.Ready, (await node.PrologAsync(good)).Outcome);
         Assert.Equal(Outcome.Failed, (await node.PrologAsync(bad)).Outcome);
         Assert.Equal(Outcome.Stopped, (await node.EpilogAsync(good)).Outcome);
         Assert.Equal(Outcome.Stopped, (await node.EpilogAsync(bad)).Outcome);
+        // The daemon logs asynchronously: await the last entry of the job before reading them all.
+        var last = Assert.Single(await stopped.AwaitAsync(e => e["MESSAGE"].Contains("tracing stopped"), 1, Patience, "the stop entry"));
+        Assert.Equal("Done", last["DATACRUMBS_STATE"]);
 
         var entries = await JournalQuery.EntriesAsync(node.Sandbox, $"DATACRUMBS_JOB_ID={good}");
         var daemon = entries.Where(e => e.GetValueOrDefault("SYSLOG_IDENTIFIER") == "datacrumbsd").ToList();
@@ -79,8 +83,9 @@ public sealed class SystemdDaemonSpec(SystemdDaemonFixture node) : IClassFixture
         Assert.Equal("6", ready["PRIORITY"]);
         Assert.Equal(JobNames.Unit(good), ready["DATACRUMBS_UNIT"]);
         Assert.Contains(good.ToString(), ready["MESSAGE"]);
-        // Issue 4 also asks for DATACRUMBS_STATE and DATACRUMBS_USER on every lifecycle entry; the
-        // lifecycle's log templates do not carry them yet (reported to the lead), so not asserted.
+        Assert.Equal("Ready", ready["DATACRUMBS_STATE"]);
+        Assert.All(daemon, e => Assert.Equal("dcalice", e.GetValueOrDefault("DATACRUMBS_USER", "dcalice")));
+        Assert.All(daemon.Where(e => e.ContainsKey("DATACRUMBS_STATE")), e => Assert.True(e.ContainsKey("DATACRUMBS_USER")));
         // The tracer's own output carries the same field (LogExtraFields= in datacrumbs@.service).
         Assert.Contains(entries, e => e.GetValueOrDefault("_SYSTEMD_UNIT") == JobNames.Unit(good) && e["MESSAGE"].Contains("ready=yes"));
 
