@@ -15,7 +15,7 @@ namespace Datacrumbs.Specs.Probes;
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class SignerProcessSpec(SignerFixture signer) : IClassFixture<SignerFixture>
 {
-    private static readonly string Cli = Path.Combine(SignerFixture.BinaryDir, "datacrumbs-probes-testcli.dll");
+    private static readonly string Cli = Path.Combine(SignerFixture.BinaryDir, "datacrumbsctl.dll");
 
     /// <summary>Runs <c>probes ...</c> as <paramref name="user"/> in a home dir that user owns.</summary>
     private async Task<(Run.Result Result, string Home)> ClientAsync(string user, params string[] args)
