@@ -25,6 +25,7 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
     private readonly List<IActorRef> _prologWaiters = new(1);
     private readonly List<IActorRef> _epilogWaiters = new(1);
     private readonly DateTimeOffset _createdAt;
+    private readonly bool _adoptedReady;
 
     private LifecycleState _state;
     private LifecycleState _failedIn;
@@ -40,22 +41,24 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
     public ITimerScheduler Timers { get; set; } = null!;
 
     public static Props ForProlog(JobRequest request, LifecyclePorts ports, LifecycleTimeouts timeouts) =>
-        Props.Create(() => new JobLifecycle(request.Job, request, LifecycleStart.Prolog, ports, timeouts, null));
+        Props.Create(() => new JobLifecycle(request.Job, request, LifecycleStart.Prolog, ports, timeouts, null, true));
 
     /// <summary>An epilog for a job this daemon does not track: make sure nothing of it is left.</summary>
     public static Props ForEpilog(JobId job, LifecyclePorts ports, LifecycleTimeouts timeouts) =>
-        Props.Create(() => new JobLifecycle(job, null, LifecycleStart.Epilog, ports, timeouts, null));
+        Props.Create(() => new JobLifecycle(job, null, LifecycleStart.Epilog, ports, timeouts, null, true));
 
     /// <summary>A job found running after a daemon restart: Ready, so that its epilog stops it.</summary>
     public static Props Adopted(AdoptedJob job, LifecyclePorts ports, LifecycleTimeouts timeouts) =>
-        Props.Create(() => new JobLifecycle(job.Job, new JobRequest(job.Job, job.Uid), LifecycleStart.Adopted, ports, timeouts, job.User));
+        Props.Create(() => new JobLifecycle(job.Job, new JobRequest(job.Job, job.Uid), LifecycleStart.Adopted, ports, timeouts, job.User, job.WasReady));
 
     /// <summary>The lifecycle of this job crashed: clean up and hold the failure for the epilog.</summary>
     public static Props AfterCrash(JobId job, JobRequest? request, LifecyclePorts ports, LifecycleTimeouts timeouts) =>
-        Props.Create(() => new JobLifecycle(job, request, LifecycleStart.AfterCrash, ports, timeouts, null));
+        Props.Create(() => new JobLifecycle(job, request, LifecycleStart.AfterCrash, ports, timeouts, null, true));
 
-    public JobLifecycle(JobId job, JobRequest? request, LifecycleStart start, LifecyclePorts ports, LifecycleTimeouts timeouts, string? user)
+    public JobLifecycle(JobId job, JobRequest? request, LifecycleStart start, LifecyclePorts ports, LifecycleTimeouts timeouts, string? user,
+        bool adoptedReady)
     {
+        _adoptedReady = adoptedReady;
         _job = job;
         _request = request;
         _start = start;
@@ -89,6 +92,11 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
             case LifecycleStart.Epilog:
                 _unitMayRun = true; // unknown job: assume the worst and stop whatever may run
                 EnterStopping();
+                break;
+            case LifecycleStart.Adopted when !_adoptedReady:
+                _unitMayRun = true;
+                _log.Info("{JobId}: adopted a running tracer that was not ready yet; waiting for it", _job);
+                AwaitReady();
                 break;
             case LifecycleStart.Adopted:
                 _unitMayRun = true;

@@ -21,7 +21,7 @@ public static class StartupAdoption
             .OfType<JobId>()
             .ToHashSet();
 
-        var adopted = running.Select(job => Describe(job, envFiles)).ToList();
+        var adopted = running.Select(job => Describe(job, envFiles) with { WasReady = File.Exists(Path.Combine(runDir, JobNames.ReadyFile(job))) }).ToList();
         var leftovers = withFiles.Except(running).ToList();
         return new AdoptJobs(adopted, leftovers);
     }
