@@ -35,6 +35,7 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
     private string? _error;
     private JobAnswer? _prologAnswer;
     private bool _unitMayRun;
+    private bool _awaitingCommand;
     private int _generation;
     private CancellationTokenSource? _step;
 
@@ -46,6 +47,10 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
     /// <summary>An epilog for a job this daemon does not track: make sure nothing of it is left.</summary>
     public static Props ForEpilog(JobId job, LifecyclePorts ports, LifecycleTimeouts timeouts) =>
         Props.Create(() => new JobLifecycle(job, null, LifecycleStart.Epilog, ports, timeouts, null, true));
+
+    /// <summary>What an earlier run of the daemon left of a job with no tracer running: cleaned up without waiting for a command.</summary>
+    public static Props ForLeftover(JobId job, LifecyclePorts ports, LifecycleTimeouts timeouts) =>
+        Props.Create(() => new JobLifecycle(job, null, LifecycleStart.Leftover, ports, timeouts, null, true));
 
     /// <summary>A job found running after a daemon restart: Ready, so that its epilog stops it.</summary>
     public static Props Adopted(AdoptedJob job, LifecyclePorts ports, LifecycleTimeouts timeouts) =>
@@ -86,11 +91,14 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
     {
         switch (_start)
         {
-            case LifecycleStart.Prolog:
-                Resolve();
+            case LifecycleStart.Prolog or LifecycleStart.Epilog:
+                // Work starts when the command that created this lifecycle arrives: started here, a fast
+                // lifecycle (not requested, nothing to clean) could end before the supervisor's forward of
+                // that command reached it, and the command would be lost with no answer.
+                _awaitingCommand = true;
                 break;
-            case LifecycleStart.Epilog:
-                _unitMayRun = true; // unknown job: assume the worst and stop whatever may run
+            case LifecycleStart.Leftover:
+                _unitMayRun = true;
                 EnterStopping();
                 break;
             case LifecycleStart.Adopted when !_adoptedReady:
@@ -122,8 +130,14 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
 
     private void OnProlog(Prolog prolog)
     {
-        if (_prologAnswer is not null) Sender.Tell(_prologAnswer);
-        else if (_state is LifecycleState.Stopping && _start is LifecycleStart.Epilog)
+        if (_awaitingCommand && _start is LifecycleStart.Prolog)
+        {
+            _awaitingCommand = false;
+            _prologWaiters.Add(Sender);
+            Resolve();
+        }
+        else if (_prologAnswer is not null) Sender.Tell(_prologAnswer);
+        else if (_state is LifecycleState.Stopping && _start is LifecycleStart.Epilog or LifecycleStart.Leftover)
             Sender.Tell(Answer(Outcome.Canceled, _state, "the job's epilog arrived before its prolog"));
         else _prologWaiters.Add(Sender);
     }
@@ -131,6 +145,13 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
     private void OnEpilog()
     {
         _epilogWaiters.Add(Sender);
+        if (_awaitingCommand)
+        {
+            _awaitingCommand = false;
+            _unitMayRun = true; // unknown job: assume the worst and stop whatever may run
+            EnterStopping();
+            return;
+        }
         switch (_state)
         {
             case LifecycleState.Resolving or LifecycleState.WritingEnv or LifecycleState.StartingUnit or LifecycleState.AwaitingReady:

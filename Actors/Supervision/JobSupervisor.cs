@@ -85,7 +85,7 @@ public sealed class JobSupervisor : ReceiveActor
             Spawn(job.Job, new JobRequest(job.Job, job.Uid), JobLifecycle.Adopted(job, _ports, _timeouts));
         // A leftover's cleanup is not its epilog: a prolog retried after the restart must still start tracing.
         foreach (var job in adopt.Leftovers.Where(j => !_children.ContainsKey(j)))
-            Spawn(job, null, JobLifecycle.ForEpilog(job, _ports, _timeouts), rememberEnd: false);
+            Spawn(job, null, JobLifecycle.ForLeftover(job, _ports, _timeouts), rememberEnd: false);
     }
 
     private void OnStateChanged(JobStateChanged change)
