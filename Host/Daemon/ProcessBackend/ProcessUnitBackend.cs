@@ -112,8 +112,17 @@ public sealed class ProcessUnitBackend(ProcessBackendOptions options, EnvFileSto
         // reused while any member lives, so this reaches only the tracer's own stragglers.
         try { Libc.SignalGroup(tracer.Pid, Libc.SIGKILL); }
         catch (InvalidOperationException e) { log.LogWarning("{JobId}: could not kill the tracer's process group: {Cause}", job, e.Message); }
-        tracer.Process.Dispose();
+        // The exit can be seen before the tracer's last lines are read from its pipes (a crashed tracer's last
+        // words matter most): let them reach the log, within a bound, before the pipes are closed.
+        var drained = new CancellationTokenSource(OutputDrainTimeout);
+        tracer.Process.WaitForExitAsync(drained.Token).ContinueWith(_ =>
+        {
+            tracer.Process.Dispose();
+            drained.Dispose();
+        }, TaskScheduler.Default);
     }
+
+    private static readonly TimeSpan OutputDrainTimeout = TimeSpan.FromSeconds(5);
 
     /// <summary>
     /// A daemon killed between starting a tracer and writing its pid file leaves a tracer that no file
