@@ -25,6 +25,7 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
     private readonly List<IActorRef> _prologWaiters = new(1);
     private readonly List<IActorRef> _epilogWaiters = new(1);
     private readonly DateTimeOffset _createdAt;
+    private readonly bool _adoptedReady;
 
     private LifecycleState _state;
     private LifecycleState _failedIn;
@@ -34,29 +35,35 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
     private string? _error;
     private JobAnswer? _prologAnswer;
     private bool _unitMayRun;
-    private bool _started;
+    private bool _awaitingCommand;
     private int _generation;
     private CancellationTokenSource? _step;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
     public static Props ForProlog(JobRequest request, LifecyclePorts ports, LifecycleTimeouts timeouts) =>
-        Props.Create(() => new JobLifecycle(request.Job, request, LifecycleStart.Prolog, ports, timeouts, null));
+        Props.Create(() => new JobLifecycle(request.Job, request, LifecycleStart.Prolog, ports, timeouts, null, true));
 
     /// <summary>An epilog for a job this daemon does not track: make sure nothing of it is left.</summary>
     public static Props ForEpilog(JobId job, LifecyclePorts ports, LifecycleTimeouts timeouts) =>
-        Props.Create(() => new JobLifecycle(job, null, LifecycleStart.Epilog, ports, timeouts, null));
+        Props.Create(() => new JobLifecycle(job, null, LifecycleStart.Epilog, ports, timeouts, null, true));
+
+    /// <summary>What an earlier run of the daemon left of a job with no tracer running: cleaned up without waiting for a command.</summary>
+    public static Props ForLeftover(JobId job, LifecyclePorts ports, LifecycleTimeouts timeouts) =>
+        Props.Create(() => new JobLifecycle(job, null, LifecycleStart.Leftover, ports, timeouts, null, true));
 
     /// <summary>A job found running after a daemon restart: Ready, so that its epilog stops it.</summary>
     public static Props Adopted(AdoptedJob job, LifecyclePorts ports, LifecycleTimeouts timeouts) =>
-        Props.Create(() => new JobLifecycle(job.Job, new JobRequest(job.Job, job.Uid), LifecycleStart.Adopted, ports, timeouts, job.User));
+        Props.Create(() => new JobLifecycle(job.Job, new JobRequest(job.Job, job.Uid), LifecycleStart.Adopted, ports, timeouts, job.User, job.WasReady));
 
     /// <summary>The lifecycle of this job crashed: clean up and hold the failure for the epilog.</summary>
     public static Props AfterCrash(JobId job, JobRequest? request, LifecyclePorts ports, LifecycleTimeouts timeouts) =>
-        Props.Create(() => new JobLifecycle(job, request, LifecycleStart.AfterCrash, ports, timeouts, null));
+        Props.Create(() => new JobLifecycle(job, request, LifecycleStart.AfterCrash, ports, timeouts, null, true));
 
-    public JobLifecycle(JobId job, JobRequest? request, LifecycleStart start, LifecyclePorts ports, LifecycleTimeouts timeouts, string? user)
+    public JobLifecycle(JobId job, JobRequest? request, LifecycleStart start, LifecyclePorts ports, LifecycleTimeouts timeouts, string? user,
+        bool adoptedReady)
     {
+        _adoptedReady = adoptedReady;
         _job = job;
         _request = request;
         _start = start;
@@ -80,14 +87,25 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
     private DateTimeOffset Now => Context.System.Scheduler.Now;
     private TimeSpan Elapsed => Now - _createdAt;
 
-    /// <summary>
-    /// Prolog and epilog lifecycles start on their first command, not here: a job that ends at
-    /// once (not requested) must never end before the command whose sender awaits the answer.
-    /// </summary>
     protected override void PreStart()
     {
         switch (_start)
         {
+            case LifecycleStart.Prolog or LifecycleStart.Epilog:
+                // Work starts when the command that created this lifecycle arrives: started here, a fast
+                // lifecycle (not requested, nothing to clean) could end before the supervisor's forward of
+                // that command reached it, and the command would be lost with no answer.
+                _awaitingCommand = true;
+                break;
+            case LifecycleStart.Leftover:
+                _unitMayRun = true;
+                EnterStopping();
+                break;
+            case LifecycleStart.Adopted when !_adoptedReady:
+                _unitMayRun = true;
+                LogInfo("adopted a running tracer that was not ready yet; waiting for it");
+                AwaitReady();
+                break;
             case LifecycleStart.Adopted:
                 _unitMayRun = true;
                 _prologAnswer = Answer(Outcome.Ready, LifecycleState.Ready, "tracing (adopted after a daemon restart)");
@@ -112,14 +130,14 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
 
     private void OnProlog(Prolog prolog)
     {
-        if (!_started && _start is LifecycleStart.Prolog)
+        if (_awaitingCommand && _start is LifecycleStart.Prolog)
         {
-            _started = true;
+            _awaitingCommand = false;
             _prologWaiters.Add(Sender);
             Resolve();
         }
         else if (_prologAnswer is not null) Sender.Tell(_prologAnswer);
-        else if (_state is LifecycleState.Stopping && _start is LifecycleStart.Epilog)
+        else if (_state is LifecycleState.Stopping && _start is LifecycleStart.Epilog or LifecycleStart.Leftover)
             Sender.Tell(Answer(Outcome.Canceled, _state, "the job's epilog arrived before its prolog"));
         else _prologWaiters.Add(Sender);
     }
@@ -127,10 +145,10 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
     private void OnEpilog()
     {
         _epilogWaiters.Add(Sender);
-        if (!_started && _start is LifecycleStart.Epilog)
+        if (_awaitingCommand)
         {
-            _started = true;
-            _unitMayRun = true; // a job this daemon does not track: assume the worst and stop whatever may run
+            _awaitingCommand = false;
+            _unitMayRun = true; // unknown job: assume the worst and stop whatever may run
             EnterStopping();
             return;
         }

@@ -51,7 +51,13 @@ public sealed class JobSupervisor : ReceiveActor
     private void OnProlog(Prolog prolog)
     {
         var job = prolog.Request.Job;
-        if (_children.TryGetValue(job, out var child)) { Forward(child, prolog); return; }
+        if (_children.TryGetValue(job, out var child))
+        {
+            // Cleaning up what a dead daemon left is not the job's epilog: the prolog (a hook's retry) starts afresh after it.
+            if (!child.RememberEnd) child.Deferred.Add((prolog, Sender));
+            else Forward(child, prolog);
+            return;
+        }
         if (_recent.TryGet(job, out var ended))
         {
             Sender.Tell(ended.Outcome == Outcome.NotRequested
@@ -79,7 +85,7 @@ public sealed class JobSupervisor : ReceiveActor
             Spawn(job.Job, new JobRequest(job.Job, job.Uid), JobLifecycle.Adopted(job, _ports, _timeouts));
         // A leftover's cleanup is not its epilog: a prolog retried after the restart must still start tracing.
         foreach (var job in adopt.Leftovers.Where(j => !_children.ContainsKey(j)))
-            Spawn(job, null, JobLifecycle.ForEpilog(job, _ports, _timeouts), rememberEnd: false).Actor.Tell(new Epilog(job), ActorRefs.NoSender);
+            Spawn(job, null, JobLifecycle.ForLeftover(job, _ports, _timeouts), rememberEnd: false);
     }
 
     private void OnStateChanged(JobStateChanged change)
@@ -93,7 +99,14 @@ public sealed class JobSupervisor : ReceiveActor
     {
         if (!_jobsByChild.Remove(Sender)) return;
         Context.Unwatch(Sender);
-        if (_children.Remove(ended.Job, out var child) && child.RememberEnd) _recent.Add(ended.Answer);
+        if (!_children.Remove(ended.Job, out var child)) return;
+        if (child.RememberEnd) _recent.Add(ended.Answer);
+        Replay(child);
+    }
+
+    private void Replay(Child child)
+    {
+        foreach (var (command, sender) in child.Deferred) Self.Tell(command, sender);
     }
 
     private void OnTerminated(Terminated terminated)
@@ -105,6 +118,7 @@ public sealed class JobSupervisor : ReceiveActor
         var answer = new JobAnswer(job, Outcome.Failed, crashed.Status?.State ?? LifecycleState.Resolving,
             $"the job's lifecycle crashed in {crashed.Status?.State.ToString() ?? "its start"} (see the journal); cleanup follows", TimeSpan.Zero);
         foreach (var waiter in crashed.Waiters) waiter.Tell(answer);
+        Replay(crashed);
         if (crashed.IsCleanupAfterCrash)
         {
             _log.Error("{JobId}: cleanup after a crash crashed too; the epilog will try again", job);
@@ -147,5 +161,7 @@ public sealed class JobSupervisor : ReceiveActor
         public JobStatus? Status { get; set; }
         /// <summary>Everyone who sent this lifecycle a command: answered by the supervisor if it crashes.</summary>
         public List<IActorRef> Waiters { get; } = new(1);
+        /// <summary>Prologs that arrived while a leftover was being cleaned up: handled again once it ends.</summary>
+        public List<(object Command, IActorRef Sender)> Deferred { get; } = [];
     }
 }

@@ -11,6 +11,7 @@ namespace Datacrumbs.Messages.Wire;
     UseStringEnumConverter = true,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     RespectRequiredConstructorParameters = true,
+    RespectNullableAnnotations = true, // a JSON null where the type says string is refused, not passed on as null
     UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow)]
 [JsonSerializable(typeof(ControlRequest))]
 [JsonSerializable(typeof(ControlReply))]

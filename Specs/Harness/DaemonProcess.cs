@@ -15,6 +15,7 @@ public sealed class DaemonProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<string> _log = [];
+    private readonly List<(string Text, TaskCompletionSource Seen)> _logWaits = [];
 
     public string WorkDir { get; }
     public string RunDir { get; }
@@ -44,6 +45,21 @@ public sealed class DaemonProcess : IAsyncDisposable
     }
 
     public string Log { get { lock (_log) return string.Join('\n', _log); } }
+
+    /// <summary>The daemon's process id (for /proc figures).</summary>
+    public int Pid => _process.Id;
+
+    /// <summary>Completes when a log line containing <paramref name="text"/> has been written (bounded).</summary>
+    public Task WaitForLogAsync(string text, double seconds = 30)
+    {
+        var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_log)
+        {
+            if (_log.Any(line => line.Contains(text, StringComparison.Ordinal))) return Task.CompletedTask;
+            _logWaits.Add((text, seen));
+        }
+        return seen.Task.WaitAsync(TimeSpan.FromSeconds(seconds));
+    }
 
     /// <summary>Starts a daemon; <paramref name="settings"/> override the test defaults (JSON object members).</summary>
     public static async Task<DaemonProcess> StartAsync(string? workDir = null, Dictionary<string, object>? settings = null)
@@ -80,7 +96,15 @@ public sealed class DaemonProcess : IAsyncDisposable
     private void Seen(string? line)
     {
         if (line is null) return;
-        lock (_log) _log.Add(line);
+        lock (_log)
+        {
+            _log.Add(line);
+            foreach (var wait in _logWaits.Where(w => line.Contains(w.Text, StringComparison.Ordinal)).ToList())
+            {
+                wait.Seen.TrySetResult();
+                _logWaits.Remove(wait);
+            }
+        }
         if (line.Contains("datacrumbsd ready")) _ready.TrySetResult();
     }
 

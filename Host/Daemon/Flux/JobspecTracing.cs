@@ -28,31 +28,43 @@ public static class JobspecTracing
         }
         using (document)
         {
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object) throw Malformed(job, "the jobspec is not a JSON object");
-            if (!TryGetObject(job, root, "attributes", "attributes", out var attributes)) return null;
-            if (!TryGetObject(job, attributes, "system", "attributes.system", out var system)) return null;
-            if (!system.TryGetProperty("datacrumbs", out var datacrumbs)) return null;
-            if (datacrumbs.ValueKind != JsonValueKind.Object)
-                throw Malformed(job, $"{Where} is {Describe(datacrumbs)}, not an object");
-            RejectDuplicateKeys(job, datacrumbs);
-
-            if (!datacrumbs.TryGetProperty("enable", out var enable)
-                || enable.ValueKind != JsonValueKind.String
-                || !enable.ValueEquals("yes"))
-                return null;
-
-            if (!datacrumbs.TryGetProperty("probe_file", out var probe))
-                throw Malformed(job, $"{Where} has enable \"yes\" but no probe_file");
-            if (probe.ValueKind != JsonValueKind.String)
-                throw Malformed(job, $"{Where}.probe_file is {Describe(probe)}, not a string");
-            string path;
-            try { path = probe.GetString()!; }
-            catch (InvalidOperationException e) { throw Malformed(job, $"{Where}.probe_file is not valid Unicode text", e); }
-            if (ProbeFilePath.Problem(path) is { } problem)
-                throw Malformed(job, $"{Where}.probe_file {problem}: '{JobId.Printable(path)}'");
-            return new TracingRequest("yes", path);
+            try
+            {
+                return ReadTracing(job, document.RootElement);
+            }
+            catch (InvalidOperationException e)
+            {
+                // Comparing or reading a string with a lone surrogate escape ("\ud800") throws this, not JsonException.
+                throw Malformed(job, "the jobspec holds text that is not valid Unicode (a lone surrogate)", e);
+            }
         }
+    }
+
+    private static TracingRequest? ReadTracing(JobId job, JsonElement root)
+    {
+        if (root.ValueKind != JsonValueKind.Object) throw Malformed(job, "the jobspec is not a JSON object");
+        if (!TryGetObject(job, root, "attributes", "attributes", out var attributes)) return null;
+        if (!TryGetObject(job, attributes, "system", "attributes.system", out var system)) return null;
+        if (!system.TryGetProperty("datacrumbs", out var datacrumbs)) return null;
+        if (datacrumbs.ValueKind != JsonValueKind.Object)
+            throw Malformed(job, $"{Where} is {Describe(datacrumbs)}, not an object");
+        RejectDuplicateKeys(job, datacrumbs);
+
+        if (!datacrumbs.TryGetProperty("enable", out var enable)
+            || enable.ValueKind != JsonValueKind.String
+            || !enable.ValueEquals("yes"))
+            return null;
+
+        if (!datacrumbs.TryGetProperty("probe_file", out var probe))
+            throw Malformed(job, $"{Where} has enable \"yes\" but no probe_file");
+        if (probe.ValueKind != JsonValueKind.String)
+            throw Malformed(job, $"{Where}.probe_file is {Describe(probe)}, not a string");
+        string path;
+        try { path = probe.GetString()!; }
+        catch (InvalidOperationException e) { throw Malformed(job, $"{Where}.probe_file is not valid Unicode text", e); }
+        if (ProbeFilePath.Problem(path) is { } problem)
+            throw Malformed(job, $"{Where}.probe_file {problem}: '{JobId.Printable(path)}'");
+        return new TracingRequest("yes", path);
     }
 
     /// <summary>False when absent; throws when present but not an object.</summary>

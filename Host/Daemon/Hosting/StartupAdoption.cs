@@ -14,6 +14,8 @@ public static class StartupAdoption
 {
     public static async Task<AdoptJobs> SurveyAsync(string runDir, IUnitBackend units, EnvFileStore envFiles, CancellationToken ct)
     {
+        // A daemon killed in the middle of a write leaves its temp file (never the target: see AtomicFile); none is being written now.
+        foreach (var temp in Directory.EnumerateFiles(runDir, "." + JobNames.FilePrefix + "*.tmp")) File.Delete(temp);
         var running = (await units.ListAsync(ct)).ToHashSet();
         var withFiles = Directory.EnumerateFiles(runDir, JobNames.FilePrefix + "*")
             .Select(Path.GetFileName)
@@ -21,7 +23,7 @@ public static class StartupAdoption
             .OfType<JobId>()
             .ToHashSet();
 
-        var adopted = running.Select(job => Describe(job, envFiles)).ToList();
+        var adopted = running.Select(job => Describe(job, envFiles) with { WasReady = File.Exists(Path.Combine(runDir, JobNames.ReadyFile(job))) }).ToList();
         var leftovers = withFiles.Except(running).ToList();
         return new AdoptJobs(adopted, leftovers);
     }

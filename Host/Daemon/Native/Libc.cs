@@ -21,6 +21,9 @@ internal static partial class Libc
     [LibraryImport("libc")]
     public static partial int close(int fd);
 
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int getpgid(int pid);
+
     public const short POLLIN = 1;
 
     [StructLayout(LayoutKind.Sequential)]

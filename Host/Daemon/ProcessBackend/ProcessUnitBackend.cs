@@ -64,8 +64,16 @@ public sealed class ProcessUnitBackend(ProcessBackendOptions options, EnvFileSto
     {
         if (_running.TryGetValue(job, out var tracer))
             await StopGroupAsync(tracer.Pid, tracer.Exited, ct);
-        else if (ReadPidFile(job) is { } orphan && orphan.IsAlive)
-            await StopGroupAsync(orphan.Pid, ProcessExit.WaitAsync(orphan, ct), ct);
+        else if (ReadPidFile(job) is null && File.Exists(envFiles.PathOf(job)))
+            await StopUnrecordedAsync(job, ct);
+        else if (ReadPidFile(job) is { } orphan)
+        {
+            if (orphan.IsAlive) await StopGroupAsync(orphan.Pid, ProcessExit.WaitAsync(orphan, ct), ct);
+            else if (LeaderPidIsFree(orphan))
+                // The leader died while no daemon watched it, but what it forked may live on. While any member
+                // of its group lives, the kernel gives nobody else its pid: with the pid free the group is still the tracer's.
+                Libc.SignalGroup(orphan.Pid, Libc.SIGKILL);
+        }
         File.Delete(PidFile(job));
     }
 
@@ -107,7 +115,52 @@ public sealed class ProcessUnitBackend(ProcessBackendOptions options, EnvFileSto
         // reused while any member lives, so this reaches only the tracer's own stragglers.
         try { Libc.SignalGroup(tracer.Pid, Libc.SIGKILL); }
         catch (InvalidOperationException e) { log.LogWarning("{JobId}: could not kill the tracer's process group: {Cause}", job, e.Message); }
-        tracer.Process.Dispose();
+        // The exit can be seen before the tracer's last lines are read from its pipes (a crashed tracer's last
+        // words matter most): let them reach the log, within a bound, before the pipes are closed.
+        var drained = new CancellationTokenSource(OutputDrainTimeout);
+        tracer.Process.WaitForExitAsync(drained.Token).ContinueWith(_ =>
+        {
+            tracer.Process.Dispose();
+            drained.Dispose();
+        }, TaskScheduler.Default);
+    }
+
+    private static readonly TimeSpan OutputDrainTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// A daemon killed between starting a tracer and writing its pid file leaves a tracer that no file
+    /// names (the env file is written before the start, so it tells that a start may have happened).
+    /// Such a tracer is found by the ready file in its environment, which only this run dir's tracer
+    /// of this job has, and its whole group is stopped.
+    /// </summary>
+    private async Task StopUnrecordedAsync(JobId job, CancellationToken ct)
+    {
+        var marker = $"{TracerEnvironment.ReadyFileKey}={Path.Combine(options.RunDir, JobNames.ReadyFile(job))}";
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid) || pid <= 1) continue;
+            try
+            {
+                if (!File.ReadAllText(Path.Combine(dir, "environ")).Split('\0').Contains(marker)) continue;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { continue; } // gone, or not ours
+            // The tracer leads its own group (setsid); what it forked carries the same environment and group.
+            if (ProcessIdentity.Of(pid) is not { } identity || Libc.getpgid(pid) != pid) continue;
+            log.LogWarning("{JobId}: found tracer pid {Pid} with no pid file (a start cut off by a daemon restart); stopping it", job, pid);
+            await StopGroupAsync(pid, ProcessExit.WaitAsync(identity, ct), ct);
+        }
+    }
+
+    /// <summary>No process has the leader's pid, or only the leader's own zombie (same start time) still waiting to be reaped.</summary>
+    private static bool LeaderPidIsFree(ProcessIdentity leader)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{leader.Pid}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return fields[0] is "Z" or "X" && fields[19] == leader.StartTime.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (IOException) { return true; } // no such process
     }
 
     private string PidFile(JobId job) => Path.Combine(options.RunDir, JobNames.FilePrefix + job + PidSuffix);
