@@ -41,7 +41,7 @@ public sealed class TracerFaultSpec : IAsyncLifetime
         var pid = TracerPid(job);
 
         await Run.CommandAsync("kill", "-KILL", pid.ToString());
-        await _daemon.WaitForLogAsync($"{job}: the tracer ended after it was ready: tracer killed by signal 9");
+        await _daemon.WaitForLogAsync($"{job} (dcalice, Ready): the tracer ended after it was ready: tracer killed by signal 9");
 
         var status = await _daemon.SendAsync(new ControlRequest { Op = Operation.Status });
         var row = Assert.Single(status.Jobs!, r => r.Job == job.ToString());
