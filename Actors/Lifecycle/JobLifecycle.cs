@@ -35,6 +35,7 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
     private string? _error;
     private JobAnswer? _prologAnswer;
     private bool _unitMayRun;
+    private bool _ended;
     private bool _awaitingCommand;
     private int _generation;
     private CancellationTokenSource? _step;
@@ -73,7 +74,7 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
         _createdAt = Now;
 
         Receive<Prolog>(OnProlog);
-        Receive<Epilog>(_ => OnEpilog());
+        Receive<Epilog>(OnEpilog);
         Receive<StepSucceeded>(m => m.Generation == _generation, OnStepSucceeded);
         Receive<StepFailed>(m => m.Generation == _generation, m => OnStepFailed(Describe(m.Cause)));
         Receive<StateTimedOut>(m => m.Generation == _generation, m => OnStepFailed($"timed out after {m.After.TotalSeconds:0.###} s"));
@@ -130,6 +131,7 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
 
     private void OnProlog(Prolog prolog)
     {
+        if (BounceIfEnded(prolog)) return;
         if (_awaitingCommand && _start is LifecycleStart.Prolog)
         {
             _awaitingCommand = false;
@@ -142,8 +144,9 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
         else _prologWaiters.Add(Sender);
     }
 
-    private void OnEpilog()
+    private void OnEpilog(Epilog epilog)
     {
+        if (BounceIfEnded(epilog)) return;
         _epilogWaiters.Add(Sender);
         if (_awaitingCommand)
         {
@@ -385,11 +388,22 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
         _prologWaiters.Clear();
     }
 
+    /// <summary>
+    /// Tells the supervisor, which stops this actor with a PoisonPill: it queues behind any command
+    /// the supervisor forwarded before it heard of the end, and <see cref="BounceIfEnded"/>
+    /// hands those back, so none is lost.
+    /// </summary>
     private void End(JobAnswer answer)
     {
+        _ended = true;
         Timers.CancelAll();
         Context.Parent.Tell(new JobEnded(_job, answer));
-        Context.Stop(Self);
+    }
+
+    private bool BounceIfEnded(object command)
+    {
+        if (_ended) Context.Parent.Forward(command);
+        return _ended;
     }
 
     // Every entry names the job, its user and its state as fields (DATACRUMBS_JOB_ID, _USER, _STATE in the journal).

@@ -99,6 +99,7 @@ public sealed class JobSupervisor : ReceiveActor
     {
         if (!_jobsByChild.Remove(Sender)) return;
         Context.Unwatch(Sender);
+        Sender.Tell(PoisonPill.Instance); // after the commands already forwarded to it, which it bounces back here
         if (!_children.Remove(ended.Job, out var child)) return;
         if (child.RememberEnd) _recent.Add(ended.Answer);
         Replay(child);

@@ -15,8 +15,9 @@ public sealed class JobLifecycleSpec(ITestOutputHelper output) : VirtualTimeSpec
     private (IActorRef Lifecycle, TestProbe Parent) StartProlog()
     {
         var parent = CreateTestProbe();
-        var lifecycle = Sys.ActorOf(Props.Create(() => new ParentProxy(
+        Sys.ActorOf(Props.Create(() => new ParentProxy(
             JobLifecycle.ForProlog(new JobRequest(Job, 1001), _ports.Ports, Timeouts), parent.Ref)));
+        var lifecycle = parent.ExpectMsg<IActorRef>();
         lifecycle.Tell(new Prolog(new JobRequest(Job, 1001)), TestActor);
         return (lifecycle, parent);
     }
@@ -193,6 +194,22 @@ public sealed class JobLifecycleSpec(ITestOutputHelper output) : VirtualTimeSpec
 
         var failed = ExpectAnswer(Outcome.Failed);
         Assert.Contains("timed out after 60 s", failed.Message);
+    }
+
+    [Fact]
+    public void A_command_that_reaches_a_lifecycle_after_its_end_is_handed_back_to_the_supervisor()
+    {
+        _ports.Untraced[Job] = 0;
+        var (lifecycle, parent) = StartProlog();
+        ExpectAnswer(Outcome.NotRequested);
+        parent.FishForMessage<JobEnded>(_ => true);
+
+        // A duplicate the supervisor forwarded before it heard of the end: never dropped.
+        var late = new Prolog(new JobRequest(Job, 1001));
+        lifecycle.Tell(late, TestActor);
+
+        Assert.Same(late, parent.ExpectMsg<Prolog>());
+        Assert.Equal(TestActor, parent.LastSender);
     }
 
     [Fact]
