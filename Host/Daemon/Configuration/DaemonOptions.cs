@@ -34,8 +34,10 @@ public sealed class DaemonOptions
     /// <summary>Where the jobspec comes from: the flux command (run with the prolog's FLUX_URI).</summary>
     public string FluxCommand { get; set; } = "flux";
     public ProbeOptions Probes { get; set; } = new();
-    /// <summary>Open control connections served at once; more are answered "busy" and closed.</summary>
+    /// <summary>Open control connections of ordinary users served at once (root and AllowedCallers are never refused); more are answered "busy".</summary>
     public int MaxConnections { get; set; } = 1024;
+    /// <summary>Open control connections one ordinary user may hold.</summary>
+    public int MaxConnectionsPerUser { get; set; } = 32;
     /// <summary>Seconds a client has to send its request after connecting.</summary>
     public double RequestReadSeconds { get; set; } = 5;
     /// <summary>Ended jobs whose answers are kept for late duplicate prologs and epilogs.</summary>
@@ -90,6 +92,6 @@ public sealed class DaemonOptions
         if (string.IsNullOrWhiteSpace(Tracer[0])) throw new InvalidOperationException("Tracer must name the tracer command");
         foreach (var (name, value) in new[] { ("Resolve", Timeouts.Resolve), ("WriteEnv", Timeouts.WriteEnv), ("Start", Timeouts.Start), ("Ready", Timeouts.Ready), ("Stop", Timeouts.Stop), ("KillAfterSeconds", KillAfterSeconds), ("RequestReadSeconds", RequestReadSeconds) })
             if (value <= 0 || value > 24 * 3600) throw new InvalidOperationException($"timeout {name} must be between 0 and 86400 seconds, not {value}");
-        if (MaxConnections < 1) throw new InvalidOperationException("MaxConnections must be at least 1");
+        if (MaxConnections < 1 || MaxConnectionsPerUser < 1) throw new InvalidOperationException("MaxConnections and MaxConnectionsPerUser must be at least 1");
     }
 }

@@ -1,4 +1,4 @@
 namespace Datacrumbs.Daemon.Control;
 
 /// <summary>The limits every control connection lives within.</summary>
-public sealed record ControlSocketOptions(string Path, int MaxConnections, TimeSpan RequestReadTimeout, int MaxRequestBytes);
+public sealed record ControlSocketOptions(string Path, TimeSpan RequestReadTimeout, int MaxRequestBytes);

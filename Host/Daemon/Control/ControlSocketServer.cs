@@ -6,16 +6,15 @@ namespace Datacrumbs.Daemon.Control;
 
 /// <summary>
 /// The daemon's Unix stream socket: one request and one reply per connection. Every connection
-/// is bounded: a slot among <see cref="ControlSocketOptions.MaxConnections"/> (beyond that the
-/// client is told the daemon is busy), a deadline to send its request, a frame size limit. A bad
+/// is bounded: a slot (<see cref="ConnectionSlots"/>; beyond them the client is told the daemon
+/// is busy), a deadline to send its request, a frame size limit. A bad
 /// client gets an error naming its mistake and never disturbs the others.
 /// </summary>
-public sealed class ControlSocketServer(ControlSocketOptions options, RequestHandler handler, ILogger<ControlSocketServer> log) : IAsyncDisposable
+public sealed class ControlSocketServer(ControlSocketOptions options, RequestHandler handler, ConnectionSlots slots, ILogger<ControlSocketServer> log) : IAsyncDisposable
 {
     private readonly CancellationTokenSource _stopping = new();
     private Socket? _listener;
     private Task? _acceptLoop;
-    private SemaphoreSlim? _slots;
 
     public void Start()
     {
@@ -25,7 +24,6 @@ public sealed class ControlSocketServer(ControlSocketOptions options, RequestHan
         // Anyone may connect (status is for everyone); what they may do is decided per request from SO_PEERCRED.
         File.SetUnixFileMode(options.Path, (UnixFileMode)0b110_110_110);
         _listener.Listen(512);
-        _slots = new SemaphoreSlim(options.MaxConnections);
         _acceptLoop = Task.Run(AcceptLoopAsync);
         log.LogInformation("listening on {Socket}", options.Path);
     }
@@ -55,14 +53,21 @@ public sealed class ControlSocketServer(ControlSocketOptions options, RequestHan
     {
         using var _ = client;
         await using var stream = new NetworkStream(client, ownsSocket: false);
-        if (!_slots!.Wait(0))
+        PeerCredentials caller;
+        try { caller = PeerCredentials.Of(client); }
+        catch (Exception e) when (e is SocketException or InvalidOperationException)
         {
-            await TryReplyAsync(stream, ControlReply.Error(ReplyStatus.Unavailable, $"the daemon is busy ({options.MaxConnections} connections open); try again"));
+            log.LogWarning("could not identify a control client: {Cause}", e.Message);
+            return;
+        }
+        if (!slots.TryAcquire(caller))
+        {
+            await TryReplyAsync(stream, ControlReply.Error(ReplyStatus.Unavailable,
+                $"the daemon is busy (uid {caller.Uid} or all users hold too many open connections); try again"));
             return;
         }
         try
         {
-            var caller = PeerCredentials.Of(client);
             var request = await ReadRequestAsync(stream);
             if (request.Reply is { } error)
             {
@@ -84,7 +89,7 @@ public sealed class ControlSocketServer(ControlSocketOptions options, RequestHan
         }
         finally
         {
-            _slots.Release();
+            slots.Release(caller);
         }
     }
 

@@ -36,8 +36,8 @@ public sealed class DaemonService(
         var callers = new CallerPolicy(CallerIdentities.Resolve(options.AllowedCallers, _log));
         var handler = new RequestHandler(jobs, callers, options.OnFailure, options.Timeouts.ToLifecycle());
         _server = new ControlSocketServer(
-            new ControlSocketOptions(options.SocketPath, options.MaxConnections, TimeSpan.FromSeconds(options.RequestReadSeconds), Frames.DefaultMaxRequestBytes),
-            handler, loggers.CreateLogger<ControlSocketServer>());
+            new ControlSocketOptions(options.SocketPath, TimeSpan.FromSeconds(options.RequestReadSeconds), Frames.DefaultMaxRequestBytes),
+            handler, new ConnectionSlots(options.MaxConnections, options.MaxConnectionsPerUser, callers), loggers.CreateLogger<ControlSocketServer>());
         _server.Start();
         _log.LogInformation("datacrumbsd ready: backend {Backend}, run dir {RunDir}, on failure {OnFailure}", units.Name, options.RunDir, options.OnFailure);
     }
