@@ -13,5 +13,21 @@ public static class ProcFs
 
     public static int OpenFds(int pid) => Directory.GetFileSystemEntries($"/proc/{pid}/fd").Length;
 
+    /// <summary>What a process's open fds are, counted by kind: "socket 12, pipe 4, /dev/null 2, ...".</summary>
+    public static string FdSummary(int pid)
+    {
+        var kinds = new Dictionary<string, int>();
+        foreach (var fd in Directory.GetFileSystemEntries($"/proc/{pid}/fd"))
+        {
+            string target;
+            try { target = new FileInfo(fd).LinkTarget ?? "?"; }
+            catch (IOException) { continue; }
+            var kind = target.EndsWith(".dll", StringComparison.Ordinal) ? "assemblies (*.dll)"
+                : target.Contains(':') ? target.Split(':')[0] + (target.StartsWith("anon_inode", StringComparison.Ordinal) ? ":" + target.Split(':')[1] : "") : target;
+            kinds[kind] = kinds.GetValueOrDefault(kind) + 1;
+        }
+        return string.Join(", ", kinds.OrderByDescending(k => k.Value).Select(k => $"{k.Key} {k.Value}"));
+    }
+
     public static string Text(string file) => File.Exists(file) ? File.ReadAllText(file).Trim() : "";
 }

@@ -20,7 +20,7 @@ public sealed class LoadRun(BenchResults results, string ctl, int samples)
         for (var run = 1; run <= runs; run++)
         {
             Console.WriteLine($"load run {run}/{runs}");
-            var node = new Node(Directory.CreateTempSubdirectory("datacrumbs-bench-").FullName);
+            var node = Node.Create();
             try
             {
                 await using var daemon = await DaemonUnderTest.StartAsync(node);

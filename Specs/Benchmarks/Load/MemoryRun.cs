@@ -15,18 +15,20 @@ public sealed class MemoryRun(BenchResults results)
     public async Task RunAsync(int readyJobs, int finished)
     {
         Console.WriteLine($"memory: {readyJobs} ready jobs, then {finished} finished lifecycles");
-        var node = new Node(Directory.CreateTempSubdirectory("datacrumbs-bench-").FullName);
+        var node = Node.Create();
         try
         {
             await using var daemon = await DaemonUnderTest.StartAsync(node, LightTracer);
             var (coldRss, coldFds) = await SettledAsync(daemon);
             results.Add("memory.idle_rss", "daemon idle RSS (after start)", "MiB", coldRss);
             results.Add("memory.idle_fds", "daemon idle open fds (after start)", "fds", coldFds);
+            results.Note($"daemon's open fds after start: {ProcFs.FdSummary(daemon.Pid)}");
 
             await LifecyclesAsync(node, daemon, 500);
             var (warmRss, warmFds) = await SettledAsync(daemon);
             results.Add("memory.warm_rss", "daemon RSS after 500 warm-up lifecycles", "MiB", warmRss);
             results.Add("memory.warm_fds", "daemon open fds after 500 warm-up lifecycles", "fds", warmFds);
+            results.Note($"daemon's open fds after 500 warm-up lifecycles: {ProcFs.FdSummary(daemon.Pid)}");
 
             var jobs = Enumerable.Range(0, readyJobs).Select(_ => node.NewJob()).ToList();
             var step = Math.Max(1, readyJobs / 8);
@@ -52,6 +54,7 @@ public sealed class MemoryRun(BenchResults results)
             var (afterRss, afterFds) = await SettledAsync(daemon);
             results.Add("memory.after_rss", $"daemon RSS after {finished:N0} finished lifecycles", "MiB", afterRss);
             results.Add("memory.after_fds", $"daemon open fds after {finished:N0} finished lifecycles", "fds", afterFds);
+            results.Note($"daemon's open fds after {finished:N0} finished lifecycles: {ProcFs.FdSummary(daemon.Pid)}");
             results.Add("memory.after_rss_vs_warm", "RSS after the finished lifecycles vs warm idle", "%", 100 * (afterRss - warmRss) / warmRss);
             results.Add("memory.after_rss_vs_idle", "RSS after the finished lifecycles vs idle after start", "%", 100 * (afterRss - coldRss) / coldRss);
             results.Add("memory.after_fds_vs_warm", "open fds after the finished lifecycles vs warm idle", "%", 100.0 * (afterFds - warmFds) / warmFds);

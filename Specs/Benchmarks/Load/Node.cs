@@ -19,6 +19,12 @@ public sealed class Node
     public uint Uid { get; }
     private ulong _next = (ulong)Random.Shared.NextInt64(1L << 20, 1L << 40);
 
+    /// <summary>A node in a fresh dir on tmpfs (/dev/shm), as /run is on a node: fsync costs nothing there.</summary>
+    public static Node Create() =>
+        new(Directory.Exists("/dev/shm")
+            ? Directory.CreateDirectory(Path.Combine("/dev/shm", $"datacrumbs-bench-{Guid.NewGuid():N}"[..30])).FullName
+            : Directory.CreateTempSubdirectory("datacrumbs-bench-").FullName);
+
     public Node(string dir, string user = "dcalice")
     {
         Dir = dir;
