@@ -11,6 +11,15 @@ public static class ProcFs
         throw new InvalidOperationException($"no VmRSS for pid {pid}");
     }
 
+    /// <summary>CPU time (user + system) a process has used so far, in ms: robust to other load on the machine.</summary>
+    public static double CpuMs(int pid)
+    {
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');   // after "pid (comm) "
+        var ticks = long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture);
+        return ticks * 1000.0 / 100; // USER_HZ is 100 on Linux
+    }
+
     public static int OpenFds(int pid) => Directory.GetFileSystemEntries($"/proc/{pid}/fd").Length;
 
     /// <summary>What a process's open fds are, counted by kind: "socket 12, pipe 4, /dev/null 2, ...".</summary>

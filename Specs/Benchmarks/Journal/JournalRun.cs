@@ -65,6 +65,17 @@ public static class JournalRun
         results.Add("journal.callers_rate", "entries/s the callers offered", "entries/s", entries / emitSeconds);
         results.Add("journal.dropped", "entries dropped by the full queue (counted, reported)", "%", 100.0 * sink.Dropped / entries);
 
+        // The journal's own intake, for comparison: the same entry, encoded once, sent as fast as one thread can.
+        var encoded = new Daemon.Journal.JournalEntryEncoder("datacrumbs-bench").Encode(LogEventLevel.Information, $"raw {tag}").ToArray();
+        using (var raw = new JournalSocket(sandbox.JournalSocket, TimeSpan.FromSeconds(2)))
+        {
+            var rawWatch = Stopwatch.StartNew();
+            var rawSent = 0;
+            for (var i = 0; i < entries / 2; i++)
+                if (raw.Send(encoded).Status == JournalSocket.Status.Sent) rawSent++;
+            results.Add("journal.raw_rate", "journal socket intake, pre-encoded datagrams from one thread", "entries/s", rawSent / rawWatch.Elapsed.TotalSeconds);
+        }
+
         // What the journal holds is what the sink counted as sent.
         await sandbox.ExecAsync("journalctl", "--sync");
         var stored = await sandbox.ExecAsync("sh", "-c", $"journalctl --no-pager -o cat DATACRUMBS_BENCH_RUN={tag} | wc -l");

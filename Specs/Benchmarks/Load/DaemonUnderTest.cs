@@ -67,6 +67,7 @@ public sealed class DaemonUnderTest : IAsyncDisposable
 
     public double RssMiB() => ProcFs.RssMiB(Pid);
     public int OpenFds() => ProcFs.OpenFds(Pid);
+    public double CpuMs() => ProcFs.CpuMs(Pid);
 
     public Task<ControlReply> SendAsync(ControlRequest request) => ControlClient.SendAsync(Socket, request, TimeSpan.FromMinutes(5));
 

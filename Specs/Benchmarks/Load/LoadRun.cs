@@ -128,12 +128,14 @@ public sealed class LoadRun(BenchResults results, string ctl, int samples)
     {
         var jobs = Enumerable.Range(0, n).Select(_ => node.NewJob()).ToList();
         foreach (var job in jobs) node.TracerDelay(job, 0);
+        var cpu = daemon.CpuMs();
         var seconds = await Concurrently.RunAsync(n, concurrency, async i =>
         {
             await Ready(daemon, jobs[i]);
             await Stopped(daemon, jobs[i]);
         });
         results.Add("lifecycles.socket_rate", $"{n} lifecycles at concurrency {concurrency}, socket clients", "lifecycles/s", n / seconds);
+        results.Add("lifecycles.daemon_cpu", "daemon CPU time per lifecycle (user + system, stand-in tracer)", "ms", (daemon.CpuMs() - cpu) / n);
 
         jobs = Enumerable.Range(0, n).Select(_ => node.NewJob()).ToList();
         foreach (var job in jobs) node.TracerDelay(job, 0);

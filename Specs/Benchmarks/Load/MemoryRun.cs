@@ -49,7 +49,9 @@ public sealed class MemoryRun(BenchResults results)
             results.Add("memory.ready_jobs", "tracked jobs measured at once", "jobs", readyJobs);
             await Concurrently.RunAsync(readyJobs, 64, i => LoadRun.Stopped(daemon, jobs[i]));
 
+            var cpu = daemon.CpuMs();
             var seconds = await LifecyclesAsync(node, daemon, finished);
+            results.Add("memory.daemon_cpu", "daemon CPU time per lifecycle (user + system, light tracer)", "ms", (daemon.CpuMs() - cpu) / finished);
             results.Add("memory.finished_rate", $"{finished:N0} lifecycles at concurrency 64 (socket clients, light tracer)", "lifecycles/s", finished / seconds);
             var (afterRss, afterFds) = await SettledAsync(daemon);
             results.Add("memory.after_rss", $"daemon RSS after {finished:N0} finished lifecycles", "MiB", afterRss);

@@ -20,7 +20,7 @@ public static class MicroRun
     {
         var job = Job.Default
             .WithToolchain(InProcessEmitToolchain.Instance)
-            .WithLaunchCount(1).WithWarmupCount(3).WithIterationCount(9)
+            .WithLaunchCount(1).WithWarmupCount(2).WithIterationCount(7)
             .WithIterationTime(TimeInterval.FromMilliseconds(100));
         var config = ManualConfig.CreateMinimumViable()
             .AddJob(job)

@@ -42,6 +42,7 @@ public static class PipelineRun
         {
             var first = (ulong)Random.Shared.NextInt64(1, 1L << 40);
             var failures = 0;
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime;
             var watch = Stopwatch.StartNew();
             var all = new Task[n];
             for (var i = 0; i < n; i++)
@@ -54,6 +55,8 @@ public static class PipelineRun
             if (failures > 0 || ports.Running > 0) throw new InvalidOperationException($"{failures} lifecycles did not end as expected, {ports.Running} units left");
             results.Add("pipeline.lifecycles_s", $"{n:N0} concurrent lifecycles, actor pipeline alone", "s", seconds);
             results.Add("pipeline.rate", "actor pipeline throughput", "lifecycles/s", n / seconds);
+            results.Add("pipeline.cpu_us", "actor pipeline CPU time per lifecycle (user + system, all threads)", "µs",
+                (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMicroseconds / n);
 
             async Task Lifecycle(JobId job)
             {

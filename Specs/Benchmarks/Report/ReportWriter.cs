@@ -112,7 +112,7 @@ public static class ReportWriter
             L("Hot paths");
             L("---------");
             L();
-            L("BenchmarkDotNet 0.15.8, in-process toolchain, 9 iterations of 100 ms after 3 warm-up iterations;");
+            L("BenchmarkDotNet 0.15.8, in-process toolchain, 7 iterations of 100 ms after 2 warm-up iterations;");
             L("median per operation, spread the fastest and slowest iteration.");
             L();
             L(".. list-table::");
