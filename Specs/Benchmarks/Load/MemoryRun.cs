@@ -14,7 +14,14 @@ public sealed class MemoryRun(BenchResults results)
 
     public async Task RunAsync(int readyJobs, int finished)
     {
-        Console.WriteLine($"memory: {readyJobs} ready jobs, then {finished} finished lifecycles");
+        Console.WriteLine($"memory: {readyJobs} ready jobs (one daemon), then {finished} finished lifecycles (another daemon)");
+        await TrackedAsync(readyJobs);
+        await FinishedAsync(finished);
+    }
+
+    /// <summary>Idle, warm idle, then RSS and fds against the number of jobs ready at once.</summary>
+    private async Task TrackedAsync(int readyJobs)
+    {
         var node = Node.Create();
         try
         {
@@ -28,7 +35,6 @@ public sealed class MemoryRun(BenchResults results)
             var (warmRss, warmFds) = await SettledAsync(daemon);
             results.Add("memory.warm_rss", "daemon RSS after 500 warm-up lifecycles", "MiB", warmRss);
             results.Add("memory.warm_fds", "daemon open fds after 500 warm-up lifecycles", "fds", warmFds);
-            results.Note($"daemon's open fds after 500 warm-up lifecycles: {ProcFs.FdSummary(daemon.Pid)}");
 
             var jobs = Enumerable.Range(0, readyJobs).Select(_ => node.NewJob()).ToList();
             var step = Math.Max(1, readyJobs / 8);
@@ -47,20 +53,44 @@ public sealed class MemoryRun(BenchResults results)
             results.Add("memory.per_job", "daemon RSS per tracked job", "KiB", (fullRss - warmRss) * 1024 / readyJobs);
             results.Add("memory.fds_per_job", "daemon open fds per tracked job", "fds", (double)(fullFds - warmFds) / readyJobs);
             results.Add("memory.ready_jobs", "tracked jobs measured at once", "jobs", readyJobs);
+
             await Concurrently.RunAsync(readyJobs, 64, i => LoadRun.Stopped(daemon, jobs[i]));
+            var (endedRss, endedFds) = await SettledAsync(daemon);
+            results.Add("memory.ended_rss", $"daemon RSS after those {readyJobs:N0} jobs ended (the peak is kept)", "MiB", endedRss);
+            results.Add("memory.ended_fds", $"daemon open fds after those {readyJobs:N0} jobs ended", "fds", endedFds);
+        }
+        finally
+        {
+            Directory.Delete(node.Dir, recursive: true);
+        }
+    }
+
+    /// <summary>On a fresh daemon: warm idle, then many lifecycles, then RSS and fds against warm idle.</summary>
+    private async Task FinishedAsync(int finished)
+    {
+        var node = Node.Create();
+        try
+        {
+            await using var daemon = await DaemonUnderTest.StartAsync(node, LightTracer);
+            var (coldRss, _) = await SettledAsync(daemon);
+            await LifecyclesAsync(node, daemon, 500);
+            var (warmRss, warmFds) = await SettledAsync(daemon);
+            results.Add("memory.finished_warm_rss", "second daemon: RSS after 500 warm-up lifecycles", "MiB", warmRss);
+            results.Add("memory.finished_warm_fds", "second daemon: open fds after 500 warm-up lifecycles", "fds", warmFds);
+            results.Note($"daemon's open fds after 500 warm-up lifecycles: {ProcFs.FdSummary(daemon.Pid)}");
 
             var cpu = daemon.CpuMs();
             var seconds = await LifecyclesAsync(node, daemon, finished);
             results.Add("memory.daemon_cpu", "daemon CPU time per lifecycle (user + system, light tracer)", "ms", (daemon.CpuMs() - cpu) / finished);
             results.Add("memory.finished_rate", $"{finished:N0} lifecycles at concurrency 64 (socket clients, light tracer)", "lifecycles/s", finished / seconds);
             var (afterRss, afterFds) = await SettledAsync(daemon);
-            results.Add("memory.after_rss", $"daemon RSS after {finished:N0} finished lifecycles", "MiB", afterRss);
-            results.Add("memory.after_fds", $"daemon open fds after {finished:N0} finished lifecycles", "fds", afterFds);
+            results.Add("memory.after_rss", $"second daemon: RSS after {finished:N0} finished lifecycles", "MiB", afterRss);
+            results.Add("memory.after_fds", $"second daemon: open fds after {finished:N0} finished lifecycles", "fds", afterFds);
             results.Note($"daemon's open fds after {finished:N0} finished lifecycles: {ProcFs.FdSummary(daemon.Pid)}");
             results.Add("memory.after_rss_vs_warm", "RSS after the finished lifecycles vs warm idle", "%", 100 * (afterRss - warmRss) / warmRss);
             results.Add("memory.after_rss_vs_idle", "RSS after the finished lifecycles vs idle after start", "%", 100 * (afterRss - coldRss) / coldRss);
             results.Add("memory.after_fds_vs_warm", "open fds after the finished lifecycles vs warm idle", "%", 100.0 * (afterFds - warmFds) / warmFds);
-            results.Add("memory.journal_entries", "journal entries the daemon sent in this phase", "entries", daemon.JournalEntries);
+            results.Add("memory.journal_entries", "journal entries the second daemon sent", "entries", daemon.JournalEntries);
         }
         finally
         {
