@@ -138,7 +138,7 @@ public static class ReportWriter
         L("------------------");
         L();
         foreach (var line in Method) L(line);
-        foreach (var note in r.Notes.Distinct()) L($"- {note}");
+        foreach (var note in r.Notes.Distinct()) L($"- {note.Replace("*", "\\*")}");
         L();
         await File.WriteAllTextAsync(docFile, doc.ToString());
         Console.WriteLine($"wrote {docFile} and {plots.Count} plots in {plotDir}");
