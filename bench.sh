@@ -36,4 +36,5 @@ echo "== real daemon: prologs, reference";    "${bench[@]}" load     --results "
 echo "== real daemon: memory and fds";        "${bench[@]}" memory   --results "$out"
 echo "== journald sink";                      "${bench[@]}" journal  --results "$out" --runs "$runs"
 echo "== systemd: D-Bus backend vs systemctl"; "${bench[@]}" systemd  --results "$out" --ctl "$ctl" --runs "$runs"
+cut -d' ' -f1-3 /proc/loadavg > "$out/load-end.txt"
 echo "== report";                             "${bench[@]}" report   --results "$out" --doc docs/performance.rst

@@ -51,7 +51,8 @@ public static class ReportWriter
         L();
         foreach (var line in (await Machine()).Split('\n')) L("    " + line);
         L($"    load average when the run started: {ProcFs.Text(Path.Combine(resultsDir, "load-start.txt"))}");
-        L($"    load average when the report was written: {ProcFs.Text("/proc/loadavg")}");
+        var end = Path.Combine(resultsDir, "load-end.txt");
+        L($"    load average when the measurements ended: {(File.Exists(end) ? ProcFs.Text(end) : "not recorded")}");
         L();
         L("Targets");
         L("-------");
