@@ -43,23 +43,36 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
     public ITimerScheduler Timers { get; set; } = null!;
 
     public static Props ForProlog(JobRequest request, LifecyclePorts ports, LifecycleTimeouts timeouts) =>
-        Props.Create(() => new JobLifecycle(request.Job, request, LifecycleStart.Prolog, ports, timeouts, null, true));
+        Make(() => new JobLifecycle(request.Job, request, LifecycleStart.Prolog, ports, timeouts, null, true));
 
     /// <summary>An epilog for a job this daemon does not track: make sure nothing of it is left.</summary>
     public static Props ForEpilog(JobId job, LifecyclePorts ports, LifecycleTimeouts timeouts) =>
-        Props.Create(() => new JobLifecycle(job, null, LifecycleStart.Epilog, ports, timeouts, null, true));
+        Make(() => new JobLifecycle(job, null, LifecycleStart.Epilog, ports, timeouts, null, true));
 
     /// <summary>What an earlier run of the daemon left of a job with no tracer running: cleaned up without waiting for a command.</summary>
     public static Props ForLeftover(JobId job, LifecyclePorts ports, LifecycleTimeouts timeouts) =>
-        Props.Create(() => new JobLifecycle(job, null, LifecycleStart.Leftover, ports, timeouts, null, true));
+        Make(() => new JobLifecycle(job, null, LifecycleStart.Leftover, ports, timeouts, null, true));
 
     /// <summary>A job found running after a daemon restart: Ready, so that its epilog stops it.</summary>
     public static Props Adopted(AdoptedJob job, LifecyclePorts ports, LifecycleTimeouts timeouts) =>
-        Props.Create(() => new JobLifecycle(job.Job, new JobRequest(job.Job, job.Uid), LifecycleStart.Adopted, ports, timeouts, job.User, job.WasReady));
+        Make(() => new JobLifecycle(job.Job, new JobRequest(job.Job, job.Uid), LifecycleStart.Adopted, ports, timeouts, job.User, job.WasReady));
 
     /// <summary>The lifecycle of this job crashed: clean up and hold the failure for the epilog.</summary>
     public static Props AfterCrash(JobId job, JobRequest? request, LifecyclePorts ports, LifecycleTimeouts timeouts) =>
-        Props.Create(() => new JobLifecycle(job, request, LifecycleStart.AfterCrash, ports, timeouts, null, true));
+        Make(() => new JobLifecycle(job, request, LifecycleStart.AfterCrash, ports, timeouts, null, true));
+
+    /// <summary>
+    /// Props from a plain factory. Props.Create(() => new ...) makes Akka compile the expression
+    /// into a dynamic method on every call (and finalize it later): most of a lifecycle's CPU.
+    /// </summary>
+    private static Props Make(Func<JobLifecycle> factory) => Props.CreateBy(new Producer(factory));
+
+    private sealed class Producer(Func<JobLifecycle> factory) : IIndirectActorProducer
+    {
+        public Type ActorType => typeof(JobLifecycle);
+        public ActorBase Produce() => factory();
+        public void Release(ActorBase actor) { }
+    }
 
     public JobLifecycle(JobId job, JobRequest? request, LifecycleStart start, LifecyclePorts ports, LifecycleTimeouts timeouts, string? user,
         bool adoptedReady)

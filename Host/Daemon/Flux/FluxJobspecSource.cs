@@ -81,6 +81,10 @@ public sealed class FluxJobspecSource : IJobMetadataSource
         }
 
         process.StandardInput.Close();
+        // Process.Dispose does not close streams read directly (not through BeginOutputReadLine):
+        // without these, each call's two pipes stay open until the finalizer runs.
+        using var stdoutReader = process.StandardOutput;
+        using var stderrReader = process.StandardError;
         using var overLimit = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var stdout = ReadBoundedAsync(process.StandardOutput.BaseStream, _maxJobspecBytes, overLimit, ct);
         var stderr = ReadBoundedAsync(process.StandardError.BaseStream, MaxStderrBytes, null, ct);

@@ -36,6 +36,9 @@ public sealed class UserFileReader
         deadline.CancelAfter(timeout);
         using var child = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {_setpriv}");
         child.StandardInput.Close();
+        // Process.Dispose does not close streams read directly: close them, or the pipes wait for the finalizer.
+        using var stdoutReader = child.StandardOutput;
+        using var stderrReader = child.StandardError;
         try
         {
             var stderr = ReadTextAsync(child.StandardError.BaseStream, 2048, deadline.Token);

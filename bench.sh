@@ -1,0 +1,40 @@
+#!/bin/bash
+# bench.sh: the performance benchmarks of issue 7, end to end, and the report.
+#   ./bench.sh          full run (about 8 minutes on an idle 2-core machine), rewrites
+#                       docs/performance.rst and docs/performance/*.png
+#   ./bench.sh quick    a smoke run: one short run of each part, report to bench-results/performance.rst
+# Needs root (real users, a sandboxed systemd), like ./test.sh. BENCH_RUNS (default 3) runs of each figure.
+# Nothing here is part of the test suite; no test asserts on time.
+set -euo pipefail
+cd "$(dirname "$0")"
+quick=${1:-}
+runs=${BENCH_RUNS:-3}
+out=bench-results
+rm -rf "$out"; mkdir -p "$out"
+date -u '+%Y-%m-%d %H:%M UTC' > "$out/started.txt"
+cut -d' ' -f1-3 /proc/loadavg > "$out/load-start.txt"
+
+echo "== publishing datacrumbsctl (NativeAOT) and building the harness (Release)"
+dotnet publish Host/Ctl -c Release -o "$out/ctl" --nologo -v q
+dotnet build Specs/Benchmarks -c Release --nologo -v q
+bench=(dotnet Specs/Benchmarks/bin/Release/net10.0/datacrumbs-bench.dll)
+ctl=$out/ctl/datacrumbsctl
+
+if [ "$quick" = quick ]; then
+  "${bench[@]}" pipeline --results "$out" --runs 1 --lifecycles 10000 --tracked 2000
+  "${bench[@]}" load     --results "$out" --ctl "$ctl" --runs 1 --samples 6
+  "${bench[@]}" memory   --results "$out" --ready-jobs 200 --finished 500
+  "${bench[@]}" journal  --results "$out" --runs 1 --entries 20000
+  "${bench[@]}" systemd  --results "$out" --ctl "$ctl" --runs 1 --samples 3
+  "${bench[@]}" report   --results "$out" --doc "$out/performance.rst"
+  exit 0
+fi
+
+echo "== hot paths (BenchmarkDotNet)";        "${bench[@]}" micro    --results "$out"
+echo "== actor pipeline";                     "${bench[@]}" pipeline --results "$out" --runs "$runs"
+echo "== real daemon: prologs, reference";    "${bench[@]}" load     --results "$out" --ctl "$ctl" --runs "$runs"
+echo "== real daemon: memory and fds";        "${bench[@]}" memory   --results "$out"
+echo "== journald sink";                      "${bench[@]}" journal  --results "$out" --runs "$runs"
+echo "== systemd: D-Bus backend vs systemctl"; "${bench[@]}" systemd  --results "$out" --ctl "$ctl" --runs "$runs"
+cut -d' ' -f1-3 /proc/loadavg > "$out/load-end.txt"
+echo "== report";                             "${bench[@]}" report   --results "$out" --doc docs/performance.rst
