@@ -28,7 +28,6 @@ public sealed class ConnectionSlotsSpec
     public async Task A_user_holding_too_many_connections_is_told_busy_while_root_is_still_served()
     {
         await using var daemon = await DaemonProcess.StartAsync(settings: new() { ["MaxConnectionsPerUser"] = 3, ["RequestReadSeconds"] = 30 });
-        File.SetUnixFileMode(daemon.WorkDir, (UnixFileMode)0b111_101_101); // dcbob must reach the socket inside
         var start = new ProcessStartInfo("setpriv", ["--reuid", "dcbob", "--regid", "dcbob", "--init-groups", "--", "/usr/bin/python3", "-c", Hoarder, daemon.Socket, "3"])
         {
             RedirectStandardInput = true,
@@ -46,9 +45,7 @@ public sealed class ConnectionSlotsSpec
             // While dcbob holds every slot a user may have, the prolog path is served.
             var status = await daemon.SendAsync(new ControlRequest { Op = Operation.Status });
             Assert.Equal(ReplyStatus.Ok, status.Status);
-            var probes = Path.Combine(daemon.WorkDir, "probes.json.gz");
-            await File.WriteAllBytesAsync(probes, [0x1f, 0x8b]);
-            Assert.Equal(Outcome.Ready, (await daemon.SendAsync(WrapperRequests.Start(new JobId(7001), 1001, probes))).Outcome);
+            Assert.Equal(Outcome.Ready, (await daemon.SendAsync(WrapperRequests.Start(new JobId(7001), 1001, daemon.ProbeFile))).Outcome);
             Assert.Equal(Outcome.Stopped, (await daemon.SendAsync(WrapperRequests.Stop(new JobId(7001)))).Outcome);
         }
         finally

@@ -6,69 +6,51 @@ using Datacrumbs.Specs.Harness;
 namespace Datacrumbs.Specs.Daemon;
 
 /// <summary>The real daemon, socket, client, tracer processes and files: whole lifecycles and tracer faults.</summary>
-public sealed class DaemonLifecycleSpec : IAsyncLifetime
+public sealed class DaemonLifecycleSpec() : DaemonSpec()
 {
-    private DaemonProcess _daemon = null!;
-    private string _probes = null!;
-
-    public async Task InitializeAsync()
-    {
-        _daemon = await DaemonProcess.StartAsync();
-        _probes = Path.Combine(_daemon.WorkDir, "probes.json.gz");
-        await File.WriteAllBytesAsync(_probes, [0x1f, 0x8b]);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _daemon.DisposeAsync();
-        _daemon.DeleteWorkDir();
-    }
-
     /// <summary>Running: a zombie (state Z, waiting for its new parent to reap it) has exited.</summary>
     private static bool IsAlive(int pid) =>
         File.Exists($"/proc/{pid}/stat") && File.ReadAllText($"/proc/{pid}/stat") is var stat && stat[(stat.LastIndexOf(')') + 2)] != 'Z';
 
-    private int TracerPid(JobId job) => int.Parse(File.ReadAllText(Path.Combine(_daemon.RunDir, $"datacrumbs-{job}.pid")).Split(' ')[0]);
-
     [Fact]
     public async Task Prolog_then_epilog_through_the_real_client_leaves_no_process_and_no_file()
     {
-        var start = await _daemon.CtlAsync(null, "wrapper", "start", "ƒNH", "dcalice", _probes);
+        var start = await Daemon.CtlAsync(null, "wrapper", "start", "ƒNH", "dcalice", Daemon.ProbeFile);
         Assert.Equal(0, start.ExitCode);
         Assert.Contains("datacrumbs: fNH: ready:", start.Stdout);
 
         var job = JobId.Parse("1234");
-        var env = await File.ReadAllTextAsync(Path.Combine(_daemon.RunDir, "datacrumbs-fNH.env"));
+        var env = await File.ReadAllTextAsync(Path.Combine(Daemon.RunDir, "datacrumbs-fNH.env"));
         Assert.Contains("DATACRUMBS_JOB_ID=\"fNH\"", env);
         Assert.Contains("DATACRUMBS_UID=\"1001\"", env);
-        Assert.True(File.Exists(Path.Combine(_daemon.RunDir, "datacrumbs-fNH.ready")));
-        var pid = TracerPid(job);
+        Assert.True(File.Exists(Path.Combine(Daemon.RunDir, "datacrumbs-fNH.ready")));
+        var pid = Daemon.TracerPid(job);
         Assert.True(IsAlive(pid));
 
-        var status = await _daemon.CtlAsync(null, "status", "--json");
+        var status = await Daemon.CtlAsync(null, "status", "--json");
         Assert.Contains("\"state\":\"Ready\"", status.Stdout);
 
-        var stop = await _daemon.CtlAsync(null, "wrapper", "stop", "1234", _probes);
+        var stop = await Daemon.CtlAsync(null, "wrapper", "stop", "1234", Daemon.ProbeFile);
         Assert.Equal(0, stop.ExitCode);
         Assert.Contains("stopped", stop.Stdout);
         Assert.False(IsAlive(pid));
-        Assert.Empty(_daemon.Leftovers());
+        Assert.Empty(Daemon.Leftovers());
     }
 
     [Fact]
     public async Task A_tracer_that_crashes_before_ready_fails_the_prolog_at_once_and_leaves_nothing()
     {
         var job = new JobId(4001);
-        await _daemon.TracerBehaves(job.ToString(), "fail");
+        await Daemon.TracerBehaves(job.ToString(), "fail");
 
-        var reply = await _daemon.SendAsync(WrapperRequests.Start(job, 1001, _probes));
+        var reply = await Daemon.SendAsync(WrapperRequests.Start(job, 1001, Daemon.ProbeFile));
 
         Assert.Equal(Outcome.Failed, reply.Outcome);
         Assert.Equal(LifecycleState.AwaitingReady, reply.State);
         Assert.Contains("tracer exited with code 3", reply.Message);
         Assert.Equal(FailurePolicy.Continue, reply.Policy);
-        Assert.Empty(_daemon.Leftovers());
-        Assert.Equal(Outcome.Stopped, (await _daemon.SendAsync(WrapperRequests.Stop(job))).Outcome);
+        Assert.Empty(Daemon.Leftovers());
+        Assert.Equal(Outcome.Stopped, (await Daemon.SendAsync(WrapperRequests.Stop(job))).Outcome);
     }
 
     [Fact]
@@ -78,7 +60,7 @@ public sealed class DaemonLifecycleSpec : IAsyncLifetime
         var job = new JobId(4002);
         await daemon.TracerBehaves(job.ToString(), "never-ready");
 
-        var reply = await daemon.SendAsync(WrapperRequests.Start(job, 1001, _probes));
+        var reply = await daemon.SendAsync(WrapperRequests.Start(job, 1001, Daemon.ProbeFile));
 
         Assert.Equal(Outcome.Failed, reply.Outcome);
         Assert.Contains("timed out after 2 s", reply.Message);
@@ -90,29 +72,29 @@ public sealed class DaemonLifecycleSpec : IAsyncLifetime
     public async Task A_tracer_that_ignores_SIGTERM_is_killed_after_the_grace_period()
     {
         var job = new JobId(4003);
-        await _daemon.TracerBehaves(job.ToString(), "ignore-term");
-        Assert.Equal(Outcome.Ready, (await _daemon.SendAsync(WrapperRequests.Start(job, 1001, _probes))).Outcome);
-        var pid = TracerPid(job);
+        await Daemon.TracerBehaves(job.ToString(), "ignore-term");
+        Assert.Equal(Outcome.Ready, (await Daemon.SendAsync(WrapperRequests.Start(job, 1001, Daemon.ProbeFile))).Outcome);
+        var pid = Daemon.TracerPid(job);
 
-        var reply = await _daemon.SendAsync(WrapperRequests.Stop(job));
+        var reply = await Daemon.SendAsync(WrapperRequests.Stop(job));
 
         Assert.Equal(Outcome.Stopped, reply.Outcome);
         Assert.False(IsAlive(pid));
-        Assert.Empty(_daemon.Leftovers());
-        Assert.Contains("ignored SIGTERM", _daemon.Log);
+        Assert.Empty(Daemon.Leftovers());
+        Assert.Contains("ignored SIGTERM", Daemon.Log);
     }
 
     [Fact]
     public async Task A_tracer_that_forks_leaves_no_straggler_after_the_epilog()
     {
         var job = new JobId(4004);
-        await _daemon.TracerBehaves(job.ToString(), "fork-child");
-        Assert.Equal(Outcome.Ready, (await _daemon.SendAsync(WrapperRequests.Start(job, 1001, _probes))).Outcome);
-        var group = TracerPid(job);
+        await Daemon.TracerBehaves(job.ToString(), "fork-child");
+        Assert.Equal(Outcome.Ready, (await Daemon.SendAsync(WrapperRequests.Start(job, 1001, Daemon.ProbeFile))).Outcome);
+        var group = Daemon.TracerPid(job);
         var members = ProcessGroup.Members(group);
         Assert.True(members.Count >= 2, $"the tracer and its child, not {members.Count} process(es)");
 
-        Assert.Equal(Outcome.Stopped, (await _daemon.SendAsync(WrapperRequests.Stop(job))).Outcome);
+        Assert.Equal(Outcome.Stopped, (await Daemon.SendAsync(WrapperRequests.Stop(job))).Outcome);
 
         Assert.Empty(ProcessGroup.Members(group)); // the epilog answers only once the whole group is gone
     }
@@ -121,18 +103,18 @@ public sealed class DaemonLifecycleSpec : IAsyncLifetime
     public async Task Concurrent_duplicate_prologs_of_one_job_start_one_tracer_and_get_the_same_answer()
     {
         var job = new JobId(4005);
-        var replies = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => _daemon.SendAsync(WrapperRequests.Start(job, 1001, _probes))));
+        var replies = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Daemon.SendAsync(WrapperRequests.Start(job, 1001, Daemon.ProbeFile))));
 
         Assert.All(replies, r => Assert.Equal(Outcome.Ready, r.Outcome));
-        Assert.Single(Directory.EnumerateFiles(_daemon.RunDir, "*.pid"));
-        Assert.Equal(Outcome.Stopped, (await _daemon.SendAsync(WrapperRequests.Stop(job))).Outcome);
-        Assert.Empty(_daemon.Leftovers());
+        Assert.Single(Directory.EnumerateFiles(Daemon.RunDir, "*.pid"));
+        Assert.Equal(Outcome.Stopped, (await Daemon.SendAsync(WrapperRequests.Stop(job))).Outcome);
+        Assert.Empty(Daemon.Leftovers());
     }
 
     [Fact]
     public async Task An_epilog_for_a_job_never_seen_succeeds()
     {
-        var reply = await _daemon.SendAsync(WrapperRequests.Stop(new JobId(4006)));
+        var reply = await Daemon.SendAsync(WrapperRequests.Stop(new JobId(4006)));
         Assert.Equal(Outcome.Stopped, reply.Outcome);
     }
 
@@ -140,13 +122,13 @@ public sealed class DaemonLifecycleSpec : IAsyncLifetime
     public async Task A_daemon_killed_while_jobs_run_adopts_them_on_restart_and_their_epilogs_stop_them()
     {
         var jobs = Enumerable.Range(0, 5).Select(i => new JobId(5000 + (ulong)i)).ToList();
-        foreach (var reply in await Task.WhenAll(jobs.Select(j => _daemon.SendAsync(WrapperRequests.Start(j, 1001, _probes)))))
+        foreach (var reply in await Task.WhenAll(jobs.Select(j => Daemon.SendAsync(WrapperRequests.Start(j, 1001, Daemon.ProbeFile)))))
             Assert.Equal(Outcome.Ready, reply.Outcome);
-        var pids = jobs.Select(TracerPid).ToList();
+        var pids = jobs.Select(Daemon.TracerPid).ToList();
 
-        _daemon.Kill();
+        Daemon.Kill();
         Assert.All(pids, pid => Assert.True(IsAlive(pid))); // tracers belong to running jobs: they survive the daemon
-        var restarted = await _daemon.RestartAsync();
+        var restarted = await Daemon.RestartAsync();
         await using var _ = restarted;
         var status = await restarted.SendAsync(new ControlRequest { Op = Operation.Status });
         Assert.Equal(5, status.Jobs!.Count(s => s.State == LifecycleState.Ready));

@@ -22,6 +22,12 @@ public sealed class DaemonProcess : IAsyncDisposable
     public string Socket => Path.Combine(RunDir, "datacrumbsd.sock");
     public string ControlDir { get; }
     public string ConfigFile { get; }
+    /// <summary>A probes file every user may read (the process backend's plain admission only copies it).</summary>
+    public string ProbeFile => Path.Combine(WorkDir, "probes.json.gz");
+
+    /// <summary>The tracer's pid (its process group), from the process backend's pid file.</summary>
+    public int TracerPid(Messages.Jobs.JobId job) =>
+        int.Parse(File.ReadAllText(Path.Combine(RunDir, $"datacrumbs-{job}.pid")).Split(' ')[0]);
 
     public static string BinDir => AppContext.BaseDirectory;
     public static string Ctl => Path.Combine(BinDir, "datacrumbsctl");
@@ -65,7 +71,12 @@ public sealed class DaemonProcess : IAsyncDisposable
     public static async Task<DaemonProcess> StartAsync(string? workDir = null, Dictionary<string, object>? settings = null)
     {
         workDir ??= Directory.CreateTempSubdirectory("datacrumbs-spec-").FullName;
+        // Ordinary users (the authorization specs) must reach the socket and read the probes file.
+        File.SetUnixFileMode(workDir, (UnixFileMode)0b111_101_101);
         Directory.CreateDirectory(Path.Combine(workDir, "standin"));
+        var probes = Path.Combine(workDir, "probes.json.gz");
+        if (!File.Exists(probes)) await File.WriteAllBytesAsync(probes, [0x1f, 0x8b]);
+        File.SetUnixFileMode(probes, (UnixFileMode)0b110_100_100);
         var config = new Dictionary<string, object>
         {
             ["RunDir"] = Path.Combine(workDir, "run"),

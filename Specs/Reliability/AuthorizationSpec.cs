@@ -11,28 +11,8 @@ namespace Datacrumbs.Specs.Reliability;
 /// caller) running the real datacrumbsctl: ordinary users cannot start or stop tracing for any
 /// job and see only their own status rows; the daemon refuses a run dir others could write.
 /// </summary>
-public sealed class AuthorizationSpec : IAsyncLifetime
+public sealed class AuthorizationSpec() : DaemonSpec(new() { ["AllowedCallers"] = new[] { "flux" } })
 {
-    private DaemonProcess _daemon = null!;
-    private string _probes = null!;
-
-    public async Task InitializeAsync()
-    {
-        // Ordinary users must reach the socket: the work dir is traversable, the run dir is the daemon's own 0755.
-        var workDir = Directory.CreateTempSubdirectory("datacrumbs-auth-").FullName;
-        File.SetUnixFileMode(workDir, (UnixFileMode)0b111_101_101);
-        _daemon = await DaemonProcess.StartAsync(workDir, new() { ["AllowedCallers"] = new[] { "flux" } });
-        _probes = Path.Combine(workDir, "probes.json.gz");
-        await File.WriteAllBytesAsync(_probes, [0x1f, 0x8b]);
-        File.SetUnixFileMode(_probes, (UnixFileMode)0b110_100_100);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _daemon.DisposeAsync();
-        _daemon.DeleteWorkDir();
-    }
-
     public static TheoryData<string, string[], string> OtherPeoplesJobs => new()
     {
         { "dcbob", ["prolog", "--job", "8001", "--uid", "1001"], "uid 1002 may not prolog" },
@@ -48,29 +28,29 @@ public sealed class AuthorizationSpec : IAsyncLifetime
     public async Task An_ordinary_user_cannot_start_or_stop_tracing(string user, string[] args, string expected)
     {
         var job = new JobId(8001);
-        Assert.Equal(Outcome.Ready, (await _daemon.SendAsync(WrapperRequests.Start(job, 1001, _probes))).Outcome);
+        Assert.Equal(Outcome.Ready, (await Daemon.SendAsync(WrapperRequests.Start(job, 1001, Daemon.ProbeFile))).Outcome);
 
-        var result = await _daemon.CtlAsync(user, args.Select(a => a == "PROBES" ? _probes : a).ToArray());
+        var result = await Daemon.CtlAsync(user, args.Select(a => a == "PROBES" ? Daemon.ProbeFile : a).ToArray());
 
         Assert.Equal(4, result.ExitCode);
         Assert.Contains(expected, result.Stderr);
         Assert.Contains("only root and the Flux instance owner may start or stop tracing", result.Stderr);
-        var status = await _daemon.SendAsync(new ControlRequest { Op = Operation.Status });
+        var status = await Daemon.SendAsync(new ControlRequest { Op = Operation.Status });
         Assert.Equal(LifecycleState.Ready, Assert.Single(status.Jobs!).State); // untouched
-        Assert.Equal(Outcome.Stopped, (await _daemon.SendAsync(WrapperRequests.Stop(job))).Outcome);
+        Assert.Equal(Outcome.Stopped, (await Daemon.SendAsync(WrapperRequests.Stop(job))).Outcome);
     }
 
     [Fact]
     public async Task The_configured_caller_may_start_and_stop_tracing_for_any_user()
     {
-        var start = await _daemon.CtlAsync("flux", "wrapper", "start", "8002", "dcalice", _probes);
+        var start = await Daemon.CtlAsync("flux", "wrapper", "start", "8002", "dcalice", Daemon.ProbeFile);
         Assert.Equal(0, start.ExitCode);
         Assert.Contains($"datacrumbs: {new JobId(8002)}: ready:", start.Stdout);
 
-        var stop = await _daemon.CtlAsync("flux", "wrapper", "stop", "8002", _probes);
+        var stop = await Daemon.CtlAsync("flux", "wrapper", "stop", "8002", Daemon.ProbeFile);
         Assert.Equal(0, stop.ExitCode);
         Assert.Contains("stopped", stop.Stdout);
-        Assert.Empty(_daemon.Leftovers());
+        Assert.Empty(Daemon.Leftovers());
     }
 
     [Fact]
@@ -78,17 +58,17 @@ public sealed class AuthorizationSpec : IAsyncLifetime
     {
         var alices = new JobId(8003);
         var bobs = new JobId(8004);
-        Assert.Equal(Outcome.Ready, (await _daemon.SendAsync(WrapperRequests.Start(alices, 1001, _probes))).Outcome);
-        Assert.Equal(Outcome.Ready, (await _daemon.SendAsync(WrapperRequests.Start(bobs, 1002, _probes))).Outcome);
+        Assert.Equal(Outcome.Ready, (await Daemon.SendAsync(WrapperRequests.Start(alices, 1001, Daemon.ProbeFile))).Outcome);
+        Assert.Equal(Outcome.Ready, (await Daemon.SendAsync(WrapperRequests.Start(bobs, 1002, Daemon.ProbeFile))).Outcome);
 
-        var bob = await _daemon.CtlAsync("dcbob", "status", "--json");
-        var alice = await _daemon.CtlAsync("dcalice", "status", "--json");
-        var flux = await _daemon.CtlAsync("flux", "status", "--json");
+        var bob = await Daemon.CtlAsync("dcbob", "status", "--json");
+        var alice = await Daemon.CtlAsync("dcalice", "status", "--json");
+        var flux = await Daemon.CtlAsync("flux", "status", "--json");
 
         Assert.Equal([bobs.ToString()], Jobs(bob));
         Assert.Equal([alices.ToString()], Jobs(alice));
         Assert.Equal([alices.ToString(), bobs.ToString()], Jobs(flux).Order());
-        foreach (var job in new[] { alices, bobs }) Assert.Equal(Outcome.Stopped, (await _daemon.SendAsync(WrapperRequests.Stop(job))).Outcome);
+        foreach (var job in new[] { alices, bobs }) Assert.Equal(Outcome.Stopped, (await Daemon.SendAsync(WrapperRequests.Stop(job))).Outcome);
 
         static IEnumerable<string> Jobs(Run.Result status)
         {
@@ -102,10 +82,10 @@ public sealed class AuthorizationSpec : IAsyncLifetime
     [Fact]
     public void The_socket_is_open_to_all_and_the_run_dir_writable_by_root_only()
     {
-        var socket = FileStatus.Of(_daemon.Socket);
+        var socket = FileStatus.Of(Daemon.Socket);
         Assert.Equal(0u, socket.Uid);
         Assert.Equal((UnixFileMode)0b110_110_110, socket.Mode); // anyone may ask; SO_PEERCRED decides what they may do
-        var runDir = FileStatus.Of(_daemon.RunDir);
+        var runDir = FileStatus.Of(Daemon.RunDir);
         Assert.Equal(0u, runDir.Uid);
         Assert.Equal((UnixFileMode)0b111_101_101, runDir.Mode);
     }

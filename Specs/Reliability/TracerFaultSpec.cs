@@ -10,26 +10,8 @@ namespace Datacrumbs.Specs.Reliability;
 /// after ready, a leader that dies and leaves its child, a tracer command that cannot run, a clean
 /// exit before ready. Each is bounded by the daemon's timeouts and leaves nothing behind.
 /// </summary>
-public sealed class TracerFaultSpec : IAsyncLifetime
+public sealed class TracerFaultSpec() : DaemonSpec()
 {
-    private DaemonProcess _daemon = null!;
-    private string _probes = null!;
-
-    public async Task InitializeAsync()
-    {
-        _daemon = await DaemonProcess.StartAsync();
-        _probes = Path.Combine(_daemon.WorkDir, "probes.json.gz");
-        await File.WriteAllBytesAsync(_probes, [0x1f, 0x8b]);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _daemon.DisposeAsync();
-        _daemon.DeleteWorkDir();
-    }
-
-    private int TracerPid(JobId job) => int.Parse(File.ReadAllText(Path.Combine(_daemon.RunDir, $"datacrumbs-{job}.pid")).Split(' ')[0]);
-
     private async Task<IReadOnlyList<int>> GroupAsync(int group) =>
         (await Run.CommandAsync("pgrep", "-g", group.ToString())).Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToList();
 
@@ -37,29 +19,29 @@ public sealed class TracerFaultSpec : IAsyncLifetime
     public async Task A_tracer_that_crashes_after_ready_is_logged_marked_in_status_and_its_epilog_is_clean()
     {
         var job = new JobId(6001);
-        Assert.Equal(Outcome.Ready, (await _daemon.SendAsync(WrapperRequests.Start(job, 1001, _probes))).Outcome);
-        var pid = TracerPid(job);
+        Assert.Equal(Outcome.Ready, (await Daemon.SendAsync(WrapperRequests.Start(job, 1001, Daemon.ProbeFile))).Outcome);
+        var pid = Daemon.TracerPid(job);
 
         await Run.CommandAsync("kill", "-KILL", pid.ToString());
-        await _daemon.WaitForLogAsync($"{job} (dcalice, Ready): the tracer ended after it was ready: tracer killed by signal 9");
+        await Daemon.WaitForLogAsync($"{job} (dcalice, Ready): the tracer ended after it was ready: tracer killed by signal 9");
 
-        var status = await _daemon.SendAsync(new ControlRequest { Op = Operation.Status });
+        var status = await Daemon.SendAsync(new ControlRequest { Op = Operation.Status });
         var row = Assert.Single(status.Jobs!, r => r.Job == job.ToString());
         Assert.Equal(LifecycleState.Ready, row.State); // the job runs on, untraced: the epilog decides its end
         Assert.Contains("tracer killed by signal 9", row.LastError);
 
-        var stop = await _daemon.SendAsync(WrapperRequests.Stop(job));
+        var stop = await Daemon.SendAsync(WrapperRequests.Stop(job));
         Assert.Equal(Outcome.Stopped, stop.Outcome);
-        Assert.Empty(_daemon.Leftovers());
+        Assert.Empty(Daemon.Leftovers());
     }
 
     [Fact]
     public async Task A_tracer_whose_leader_dies_leaves_no_forked_child_behind()
     {
         var job = new JobId(6002);
-        await _daemon.TracerBehaves(job.ToString(), "fork-child");
-        Assert.Equal(Outcome.Ready, (await _daemon.SendAsync(WrapperRequests.Start(job, 1001, _probes))).Outcome);
-        var leader = TracerPid(job);
+        await Daemon.TracerBehaves(job.ToString(), "fork-child");
+        Assert.Equal(Outcome.Ready, (await Daemon.SendAsync(WrapperRequests.Start(job, 1001, Daemon.ProbeFile))).Outcome);
+        var leader = Daemon.TracerPid(job);
         var children = (await GroupAsync(leader)).Where(p => p != leader).ToList();
         Assert.NotEmpty(children);
 
@@ -67,21 +49,21 @@ public sealed class TracerFaultSpec : IAsyncLifetime
 
         foreach (var child in children) await TracerProcesses.WaitExitAsync(child); // the group is killed when its leader ends
         Assert.Empty((await GroupAsync(leader)).Where(TracerProcesses.IsAlive)); // zombies wait for init, they have exited
-        Assert.Equal(Outcome.Stopped, (await _daemon.SendAsync(WrapperRequests.Stop(job))).Outcome);
-        Assert.Empty(_daemon.Leftovers());
+        Assert.Equal(Outcome.Stopped, (await Daemon.SendAsync(WrapperRequests.Stop(job))).Outcome);
+        Assert.Empty(Daemon.Leftovers());
     }
 
     [Fact]
     public async Task A_tracer_that_exits_cleanly_before_ready_fails_the_prolog_with_its_exit_code()
     {
         var job = new JobId(6003);
-        await File.WriteAllTextAsync(Path.Combine(_daemon.ControlDir, job.ToString()), "STANDIN_MODE=fail STANDIN_EXIT_CODE=0\n");
+        await File.WriteAllTextAsync(Path.Combine(Daemon.ControlDir, job.ToString()), "STANDIN_MODE=fail STANDIN_EXIT_CODE=0\n");
 
-        var reply = await _daemon.SendAsync(WrapperRequests.Start(job, 1001, _probes));
+        var reply = await Daemon.SendAsync(WrapperRequests.Start(job, 1001, Daemon.ProbeFile));
 
         Assert.Equal(Outcome.Failed, reply.Outcome);
         Assert.Contains("the tracer unit ended before it was ready: tracer exited with code 0", reply.Message);
-        Assert.Empty(_daemon.Leftovers());
+        Assert.Empty(Daemon.Leftovers());
     }
 
     [Fact]
