@@ -31,12 +31,22 @@ public sealed class SystemdSandbox : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var result = await Run.CommandAsync("bash", [Script, "start"], TimeSpan.FromSeconds(60));
+        // The checkout (binaries, unit files) must be visible inside even where it lives under /tmp,
+        // which the instance replaces with its own tmpfs.
+        var result = await Run.CommandAsync("bash", [Script, "start"], TimeSpan.FromSeconds(60),
+            new Dictionary<string, string?> { ["SDCI_BIND"] = CheckoutRoot() });
         result.EnsureSuccess("systemd-sandbox.sh start");
         _exports = result.Stdout.Split((char[])[' ', '\n'], StringSplitOptions.RemoveEmptyEntries)
             .Where(w => w.Contains('='))
             .Select(w => w.Split('=', 2))
             .ToDictionary(kv => kv[0], kv => kv[1]);
+    }
+
+    private static string CheckoutRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "datacrumbs.sln"))) return dir.FullName;
+        return AppContext.BaseDirectory;
     }
 
     public async Task DisposeAsync()

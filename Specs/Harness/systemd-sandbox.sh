@@ -1,7 +1,7 @@
 #!/bin/bash
 # systemd-sandbox.sh start|stop|exec: a real systemd (with journald and the D-Bus system bus) as PID 1
 # of private pid/mount/cgroup/uts/ipc namespaces on a throw-away overlay of the host root.
-#   start           -> prints "export SDCI_DIR=... SDCI_PID=... DBUS_SYSTEM_BUS_ADDRESS=..." (eval it)
+#   start           -> (SDCI_BIND=dir1:dir2 binds host dirs at the same path inside) prints "export SDCI_DIR=... SDCI_PID=... DBUS_SYSTEM_BUS_ADDRESS=..." (eval it)
 #   exec CMD...     -> run CMD inside the instance (nsenter mount+pid ns), e.g. systemctl, journalctl
 #   stop            -> poweroff, fall back to SIGKILL of the namespace init, remove cgroup + work dir
 set -euo pipefail
@@ -52,6 +52,9 @@ ln -s /proc/self/fd/0 "$R/dev/stdin"; ln -s /proc/self/fd/1 "$R/dev/stdout"; ln 
 mount -t tmpfs -o mode=1777,nosuid,nodev sdci-shm "$R/dev/shm"
 mount --bind "$W/run" "$R/run"                     # instance /run == host $W/run (sockets, journal)
 mount -t tmpfs -o mode=1777,nosuid,nodev sdci-tmp "$R/tmp"
+# Host paths the instance must see as they are (e.g. a checkout under /tmp, hidden by the tmpfs above).
+IFS=: read -ra binds <<< "${SDCI_BIND:-}"
+for b in "${binds[@]}"; do [ -d "$b" ] && mkdir -p "$R$b" && mount --bind "$b" "$R$b"; done
 mount --bind "$W/units" "$R/etc/systemd/system"
 mkdir -p "$R/ci"; mount --bind "$W/share" "$R/ci"   # host $W/share == /ci inside
 mkdir -p "$R/etc/systemd/journald.conf.d"
