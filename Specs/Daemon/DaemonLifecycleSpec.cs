@@ -8,9 +8,8 @@ namespace Datacrumbs.Specs.Daemon;
 /// <summary>The real daemon, socket, client, tracer processes and files: whole lifecycles and tracer faults.</summary>
 public sealed class DaemonLifecycleSpec() : DaemonSpec()
 {
-    /// <summary>Running: a zombie (state Z, waiting for its new parent to reap it) has exited.</summary>
-    private static bool IsAlive(int pid) =>
-        File.Exists($"/proc/{pid}/stat") && File.ReadAllText($"/proc/{pid}/stat") is var stat && stat[(stat.LastIndexOf(')') + 2)] != 'Z';
+    /// <summary>Running: a zombie (waiting for its new parent to reap it) has exited.</summary>
+    private static bool IsAlive(int pid) => ProcessIdentity.Of(pid) is not null;
 
     [Fact]
     public async Task Prolog_then_epilog_through_the_real_client_leaves_no_process_and_no_file()

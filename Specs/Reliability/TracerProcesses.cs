@@ -39,15 +39,7 @@ public static class TracerProcesses
     }
 
     /// <summary>Running: a zombie (state Z) has exited.</summary>
-    public static bool IsAlive(int pid)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            return stat[(stat.LastIndexOf(')') + 2)] is not ('Z' or 'X');
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
-    }
+    public static bool IsAlive(int pid) => Datacrumbs.Daemon.ProcessBackend.ProcessIdentity.Of(pid) is not null;
 
     /// <summary>Waits (bounded) for a process to exit, through a pidfd, not by polling /proc.</summary>
     public static async Task WaitExitAsync(int pid, double seconds = 30)
