@@ -1,38 +1,76 @@
+using System.Diagnostics;
 using System.Net.Sockets;
 using Datacrumbs.Messages.Jobs;
 using Datacrumbs.Messages.Wire;
 
 namespace Datacrumbs.Ctl;
 
-/// <summary>One request to the daemon, and what its reply means as a line of text and an exit code.</summary>
+/// <summary>
+/// One request to the daemon, and what its reply means as a line of text and an exit code.
+/// Prologs and epilogs are idempotent, so a call that meets a restarting daemon (no socket yet,
+/// nothing listening, the connection dropped before the reply, "unavailable") is tried again
+/// within <c>retryFor</c>: a daemon restart (systemd brings it back within seconds) does not
+/// fail the jobs whose hooks ran meanwhile. Nothing is printed until the final answer, because
+/// the hooks pass on the first line.
+/// </summary>
 internal static class DaemonCall
 {
     public const string DefaultSocket = "/run/datacrumbs/datacrumbsd.sock";
+    private static readonly TimeSpan FirstPause = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan LongestPause = TimeSpan.FromSeconds(1);
 
-    public static async Task<(ControlReply? Reply, int Exit)> SendAsync(string socket, ControlRequest request, TimeSpan timeout, CancellationToken ct)
+    public static async Task<(ControlReply? Reply, int Exit)> SendAsync(
+        string socket, ControlRequest request, TimeSpan timeout, TimeSpan retryFor, CancellationToken ct)
+    {
+        var clock = Stopwatch.StartNew();
+        var pause = FirstPause;
+        for (var attempt = 1; ; attempt++)
+        {
+            var result = await TryOnceAsync(socket, request, timeout - clock.Elapsed, ct);
+            var retryLeft = (retryFor < timeout ? retryFor : timeout) - clock.Elapsed;
+            if (!result.Transient || retryLeft <= pause || ct.IsCancellationRequested)
+            {
+                if (result.Error is { } error)
+                    Console.Error.WriteLine(attempt == 1 ? error : $"{error} (tried {attempt} times in {clock.Elapsed.TotalSeconds:0.#} s)");
+                return (result.Reply, result.Exit);
+            }
+            await Task.Delay(pause, ct);
+            pause = pause * 2 < LongestPause ? pause * 2 : LongestPause;
+        }
+    }
+
+    /// <summary>One attempt: a reply, or the error line and exit code, and whether trying again may help.</summary>
+    private readonly record struct Attempt(ControlReply? Reply, int Exit, string? Error, bool Transient);
+
+    private static async Task<Attempt> TryOnceAsync(string socket, ControlRequest request, TimeSpan timeout, CancellationToken ct)
     {
         try
         {
-            return (await ControlClient.SendAsync(socket, request, timeout, ct), ExitCodes.Ok);
+            var reply = await ControlClient.SendAsync(socket, request, timeout, ct);
+            return new(reply, ExitCodes.Ok, null, reply.Status == ReplyStatus.Unavailable);
         }
         catch (SocketException e)
         {
-            var why = !File.Exists(socket) ? "no such socket"
+            var missing = !File.Exists(socket);
+            var why = missing ? "no such socket"
                 : e.SocketErrorCode == SocketError.ConnectionRefused ? "nothing is listening"
                 : e.SocketErrorCode == SocketError.AccessDenied ? "permission denied"
                 : e.Message;
-            Console.Error.WriteLine($"datacrumbs: cannot reach the daemon at {socket}: {why} (is datacrumbsd running? see --socket)");
-            return (null, ExitCodes.DaemonUnreachable);
+            var transient = missing || e.SocketErrorCode is SocketError.ConnectionRefused or SocketError.ConnectionReset;
+            return new(null, ExitCodes.DaemonUnreachable,
+                $"datacrumbs: cannot reach the daemon at {socket}: {why} (is datacrumbsd running? see --socket)", transient);
         }
         catch (TimeoutException e)
         {
-            Console.Error.WriteLine($"datacrumbs: {e.Message}");
-            return (null, ExitCodes.NoReplyInTime);
+            return new(null, ExitCodes.NoReplyInTime, $"datacrumbs: {e.Message}", false);
         }
-        catch (Exception e) when (e is ProtocolException or IOException)
+        catch (ProtocolException e)
         {
-            Console.Error.WriteLine($"datacrumbs: broken reply from the daemon: {e.Message}");
-            return (null, ExitCodes.Rejected);
+            return new(null, ExitCodes.Rejected, $"datacrumbs: broken reply from the daemon: {e.Message}", false);
+        }
+        catch (IOException e)
+        {
+            return new(null, ExitCodes.DaemonUnreachable, $"datacrumbs: lost the connection to the daemon at {socket}: {e.Message}", true);
         }
     }
 

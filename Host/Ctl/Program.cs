@@ -15,6 +15,12 @@ var socket = new Option<string>("--socket")
     Recursive = true,
 };
 var timeout = new Option<double?>("--timeout") { Description = "Seconds to wait for the daemon's answer (default: longer than any lifecycle can take).", Recursive = true };
+var retryFor = new Option<double?>("--retry-for")
+{
+    Description = "Seconds to keep trying while the daemon restarts (no socket, nothing listening, connection lost, unavailable); "
+                  + "within --timeout. Default 15 for prolog, epilog and wrapper, 0 for status.",
+    Recursive = true,
+};
 var job = new Option<string?>("--job") { Description = "The job id, in any form (default: $FLUX_JOB_ID).", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("FLUX_JOB_ID") };
 var uid = new Option<string?>("--uid") { Description = "The job's user id (default: $FLUX_JOB_USERID).", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("FLUX_JOB_USERID") };
 var fluxUri = new Option<string?>("--flux-uri") { Description = "The broker to read the jobspec from (default: $FLUX_URI).", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("FLUX_URI") };
@@ -26,12 +32,15 @@ var root = new RootCommand($"""
     """);
 root.Options.Add(socket);
 root.Options.Add(timeout);
+root.Options.Add(retryFor);
 
 TimeSpan Deadline(ParseResult parse, double defaultSeconds) => TimeSpan.FromSeconds(parse.GetValue(timeout) is > 0 and var s ? s : defaultSeconds);
+// A systemd restart of the daemon takes RestartSec=2s plus its start (about a second): 15 s covers it with room.
+TimeSpan RetryWindow(ParseResult parse, double defaultSeconds) => TimeSpan.FromSeconds(parse.GetValue(retryFor) is >= 0 and var s ? s : defaultSeconds);
 
 async Task<int> Call(ParseResult parse, ControlRequest request, double defaultSeconds, CancellationToken ct)
 {
-    var (reply, exit) = await DaemonCall.SendAsync(parse.GetValue(socket)!, request, Deadline(parse, defaultSeconds), ct);
+    var (reply, exit) = await DaemonCall.SendAsync(parse.GetValue(socket)!, request, Deadline(parse, defaultSeconds), RetryWindow(parse, 15), ct);
     return reply is null ? exit : DaemonCall.Report(reply);
 }
 
@@ -69,7 +78,7 @@ var status = new Command("status", "List the jobs the daemon tracks on this node
 status.Options.Add(json);
 status.SetAction(async (parse, ct) =>
 {
-    var (reply, exit) = await DaemonCall.SendAsync(parse.GetValue(socket)!, new ControlRequest { Op = Operation.Status }, Deadline(parse, 15), ct);
+    var (reply, exit) = await DaemonCall.SendAsync(parse.GetValue(socket)!, new ControlRequest { Op = Operation.Status }, Deadline(parse, 15), RetryWindow(parse, 0), ct);
     if (reply is null) return exit;
     if (reply.Status != ReplyStatus.Ok) return DaemonCall.Report(reply);
     var jobs = reply.Jobs ?? [];

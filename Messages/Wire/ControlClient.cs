@@ -4,7 +4,9 @@ namespace Datacrumbs.Messages.Wire;
 
 /// <summary>
 /// One request, one reply, over the daemon's Unix stream socket, all within a deadline.
-/// Used by datacrumbsctl (NativeAOT), the demo and the specs.
+/// Used by datacrumbsctl (NativeAOT), the demo and the specs. A connection that breaks before the
+/// reply (the daemon died or restarted) is an <see cref="IOException"/>; a reply that breaks the
+/// protocol is a <see cref="ProtocolException"/>.
 /// </summary>
 public static class ControlClient
 {
@@ -19,7 +21,7 @@ public static class ControlClient
             await using var stream = new NetworkStream(socket, ownsSocket: false);
             await Frames.WriteAsync(stream, request, WireJson.Default.ControlRequest, deadline.Token).ConfigureAwait(false);
             return await Frames.ReadAsync(stream, WireJson.Default.ControlReply, Frames.DefaultMaxReplyBytes, deadline.Token).ConfigureAwait(false)
-                   ?? throw new ProtocolException("the daemon closed the connection without replying");
+                   ?? throw new IOException("the daemon closed the connection without replying (did it stop or restart?)");
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
