@@ -18,7 +18,8 @@ var timeout = new Option<double?>("--timeout") { Description = "Seconds to wait 
 var retryFor = new Option<double?>("--retry-for")
 {
     Description = "Seconds to keep trying while the daemon restarts (no socket, nothing listening, connection lost, unavailable); "
-                  + "within --timeout. Default 15 for prolog, epilog and wrapper, 0 for status.",
+                  + "within --timeout. Default $DATACRUMBS_RETRY_FOR, else 15 for prolog, epilog and wrapper, 0 for status.",
+    DefaultValueFactory = _ => double.TryParse(Environment.GetEnvironmentVariable("DATACRUMBS_RETRY_FOR"), NumberStyles.Float, CultureInfo.InvariantCulture, out var s) ? s : null,
     Recursive = true,
 };
 var job = new Option<string?>("--job") { Description = "The job id, in any form (default: $FLUX_JOB_ID).", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("FLUX_JOB_ID") };

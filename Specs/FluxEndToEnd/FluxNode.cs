@@ -66,6 +66,8 @@ public sealed class FluxNode : IAsyncDisposable
         ["DATACRUMBSCTL"] = DaemonProcess.Ctl,
         ["DATACRUMBS_SOCKET"] = socket ?? Daemon.Socket,
         ["DATACRUMBS_ON_FAILURE"] = policy,
+        // No spec here restarts the daemon: one that is down is given up after 1 s, not 15.
+        ["DATACRUMBS_RETRY_FOR"] = "1",
         ["DATACRUMBS_FLUX"] = null,
         ["TMPDIR"] = HookTmp,
         // The client here is the JIT build, whose runtime leaves debugger pipes in TMPDIR when

@@ -13,6 +13,8 @@
 # FLUX_JOB_USERID, FLUX_URI; datacrumbsctl reads them itself.
 # Settings (environment, or the option):
 #   DATACRUMBSCTL             client path (default /usr/bin/datacrumbsctl)
+#   DATACRUMBS_RETRY_FOR      seconds the client keeps trying while the daemon restarts
+#                             (default 15; read by datacrumbsctl itself)
 #   DATACRUMBS_FLUX           flux command used to raise job exceptions (default flux)
 #   DATACRUMBS_ON_FAILURE     continue|fail, or --on-failure=POLICY: what to do when the
 #                             daemon cannot be asked (down, no answer, refused); default

@@ -14,6 +14,8 @@
 #
 # Settings (environment, or the option):
 #   DATACRUMBSCTL             client path (default /usr/bin/datacrumbsctl)
+#   DATACRUMBS_RETRY_FOR      seconds the client keeps trying while the daemon restarts
+#                             (default 15; read by datacrumbsctl itself)
 #   DATACRUMBS_ON_FAILURE     continue|fail, or --on-failure=POLICY (default continue)
 #   DATACRUMBS_EPILOG_TIMEOUT seconds to wait for the daemon (default 75: its stop
 #                             timeout 60 plus margin). Keep the job-manager epilog
