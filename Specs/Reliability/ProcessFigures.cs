@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace Datacrumbs.Specs.Reliability;
 
-/// <summary>Resident memory, threads and open file descriptors of a process, from /proc (for reports, never for asserts).</summary>
+/// <summary>Resident memory, threads and open file descriptors of a process, from /proc.</summary>
 public sealed record ProcessFigures(long RssKiB, int Threads, int FileDescriptors)
 {
     public static ProcessFigures Of(int pid)
