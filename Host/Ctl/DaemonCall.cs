@@ -55,8 +55,10 @@ internal static class DaemonCall
             var why = missing ? "no such socket"
                 : e.SocketErrorCode == SocketError.ConnectionRefused ? "nothing is listening"
                 : e.SocketErrorCode == SocketError.AccessDenied ? "permission denied"
+                : e.SocketErrorCode == SocketError.WouldBlock ? "its queue of new connections is full"
                 : e.Message;
-            var transient = missing || e.SocketErrorCode is SocketError.ConnectionRefused or SocketError.ConnectionReset;
+            // WouldBlock: the listen backlog is full (a burst of clients, or a user flooding the socket).
+            var transient = missing || e.SocketErrorCode is SocketError.ConnectionRefused or SocketError.ConnectionReset or SocketError.WouldBlock;
             return new(null, ExitCodes.DaemonUnreachable,
                 $"datacrumbs: cannot reach the daemon at {socket}: {why} (is datacrumbsd running? see --socket)", transient);
         }

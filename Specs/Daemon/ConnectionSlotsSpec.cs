@@ -5,7 +5,7 @@ using Datacrumbs.Specs.Harness;
 
 namespace Datacrumbs.Specs.Daemon;
 
-/// <summary>An ordinary user who hoards connections is told "busy"; the Flux hooks (root) are still served.</summary>
+/// <summary>An ordinary user who hoards connections is told "busy", one who floods the socket only delays others; the Flux hooks (root) are still served.</summary>
 public sealed class ConnectionSlotsSpec
 {
     // Run as the user: opens N idle connections, then one more that asks for status; prints that
@@ -23,6 +23,60 @@ public sealed class ConnectionSlotsSpec
         print(last.recv(size, socket.MSG_WAITALL).decode(), flush=True)
         sys.stdin.read()
         """;
+
+    // Run as the user: bursts of non-blocking connects (more than the listen backlog holds), all
+    // closed again, until stdin closes; prints "flooding" once the first burst is out, and at the
+    // end how many connects were accepted into the backlog and how many found it full.
+    private const string Flooder = """
+        import errno, socket, sys, threading
+        path, done, counts = sys.argv[1], threading.Event(), {"queued": 0, "full": 0}
+        def burst():
+            held = []
+            for _ in range(1000):
+                s = socket.socket(socket.AF_UNIX); s.setblocking(False)
+                try: s.connect(path); counts["queued"] += 1; held.append(s)
+                except BlockingIOError: counts["full"] += 1; s.close()
+            for s in held: s.close()
+        burst()
+        print("flooding", flush=True)
+        def flood():
+            while not done.is_set(): burst()
+        t = threading.Thread(target=flood); t.start()
+        sys.stdin.read(); done.set(); t.join()
+        print(f"{counts['queued']} connects queued, {counts['full']} found the backlog full", flush=True)
+        """;
+
+    [Fact]
+    public async Task A_user_flooding_the_socket_with_connects_cannot_keep_the_hooks_out()
+    {
+        await using var daemon = await DaemonProcess.StartAsync();
+        var start = new ProcessStartInfo("setpriv", ["--reuid", "dcbob", "--regid", "dcbob", "--init-groups", "--", "/usr/bin/python3", "-c", Flooder, daemon.Socket])
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        using var flooder = Process.Start(start)!;
+        try
+        {
+            Assert.Equal("flooding", await flooder.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60)));
+
+            // The hooks' client, as root, while the flood goes on: every prolog and epilog is answered.
+            var jobs = Enumerable.Range(0, 10).Select(i => new JobId(7100 + (ulong)i)).ToList();
+            var prologs = await Task.WhenAll(jobs.Select(j => daemon.CtlAsync(null, "wrapper", "start", j.ToString(), "dcalice", daemon.ProbeFile)));
+            Assert.All(prologs, r => Assert.True(r.ExitCode == 0, r.Stdout + r.Stderr));
+            var epilogs = await Task.WhenAll(jobs.Select(j => daemon.CtlAsync(null, "wrapper", "stop", j.ToString(), daemon.ProbeFile)));
+            Assert.All(epilogs, r => Assert.True(r.ExitCode == 0, r.Stdout + r.Stderr));
+        }
+        finally
+        {
+            flooder.StandardInput.Close();
+            Console.WriteLine($"[flood] {await flooder.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60))}");
+            await flooder.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        }
+        Assert.Empty(daemon.Leftovers());
+        daemon.DeleteWorkDir();
+    }
 
     [Fact]
     public async Task A_user_holding_too_many_connections_is_told_busy_while_root_is_still_served()

@@ -12,6 +12,7 @@ namespace Datacrumbs.Daemon.Control;
 /// </summary>
 public sealed class ControlSocketServer(ControlSocketOptions options, RequestHandler handler, ConnectionSlots slots, ILogger<ControlSocketServer> log) : IAsyncDisposable
 {
+    private static readonly TimeSpan AcceptRetryPause = TimeSpan.FromMilliseconds(100);
     private readonly CancellationTokenSource _stopping = new();
     private Socket? _listener;
     private Task? _acceptLoop;
@@ -42,7 +43,10 @@ public sealed class ControlSocketServer(ControlSocketOptions options, RequestHan
             catch (SocketException e)
             {
                 // EMFILE and the like: say so and keep serving; the backlog holds the clients meanwhile.
+                // A short pause keeps a lasting shortage from spinning a core and flooding the journal.
                 log.LogError("accept on {Socket} failed: {Cause}", options.Path, e.Message);
+                try { await Task.Delay(AcceptRetryPause, _stopping.Token); }
+                catch (OperationCanceledException) { break; }
                 continue;
             }
             _ = ServeAsync(client);
