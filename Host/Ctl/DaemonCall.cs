@@ -16,17 +16,22 @@ namespace Datacrumbs.Ctl;
 internal static class DaemonCall
 {
     public const string DefaultSocket = "/run/datacrumbs/datacrumbsd.sock";
+    /// <summary>The hooks' own socket (root and the daemon's HookSocketGroup only): no user can crowd it.</summary>
+    public const string HookSocket = "/run/datacrumbs/hooks.sock";
+
+    /// <summary>The sockets to try in order: the one named, else the hooks' socket when this caller may use it, else the public one.</summary>
+    public static IReadOnlyList<string> Sockets(string? named) => named is { Length: > 0 } ? [named] : [HookSocket, DefaultSocket];
     private static readonly TimeSpan FirstPause = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan LongestPause = TimeSpan.FromSeconds(1);
 
     public static async Task<(ControlReply? Reply, int Exit)> SendAsync(
-        string socket, ControlRequest request, TimeSpan timeout, TimeSpan retryFor, CancellationToken ct)
+        IReadOnlyList<string> sockets, ControlRequest request, TimeSpan timeout, TimeSpan retryFor, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
         var pause = FirstPause;
         for (var attempt = 1; ; attempt++)
         {
-            var result = await TryOnceAsync(socket, request, timeout - clock.Elapsed, ct);
+            var result = await TryEachAsync(sockets, request, timeout - clock.Elapsed, ct);
             var retryLeft = (retryFor < timeout ? retryFor : timeout) - clock.Elapsed;
             if (!result.Transient || retryLeft <= pause || ct.IsCancellationRequested)
             {
@@ -40,7 +45,18 @@ internal static class DaemonCall
     }
 
     /// <summary>One attempt: a reply, or the error line and exit code, and whether trying again may help.</summary>
-    private readonly record struct Attempt(ControlReply? Reply, int Exit, string? Error, bool Transient);
+    private readonly record struct Attempt(ControlReply? Reply, int Exit, string? Error, bool Transient, bool NotForThisCaller = false);
+
+    private static async Task<Attempt> TryEachAsync(IReadOnlyList<string> sockets, ControlRequest request, TimeSpan timeout, CancellationToken ct)
+    {
+        for (var i = 0; ; i++)
+        {
+            var last = i == sockets.Count - 1;
+            if (!last && !File.Exists(sockets[i])) continue;
+            var attempt = await TryOnceAsync(sockets[i], request, timeout, ct);
+            if (last || !attempt.NotForThisCaller) return attempt;
+        }
+    }
 
     private static async Task<Attempt> TryOnceAsync(string socket, ControlRequest request, TimeSpan timeout, CancellationToken ct)
     {
@@ -60,7 +76,8 @@ internal static class DaemonCall
             // WouldBlock: the listen backlog is full (a burst of clients, or a user flooding the socket).
             var transient = missing || e.SocketErrorCode is SocketError.ConnectionRefused or SocketError.ConnectionReset or SocketError.WouldBlock;
             return new(null, ExitCodes.DaemonUnreachable,
-                $"datacrumbs: cannot reach the daemon at {socket}: {why} (is datacrumbsd running? see --socket)", transient);
+                $"datacrumbs: cannot reach the daemon at {socket}: {why} (is datacrumbsd running? see --socket)", transient,
+                NotForThisCaller: missing || e.SocketErrorCode == SocketError.AccessDenied);
         }
         catch (TimeoutException e)
         {

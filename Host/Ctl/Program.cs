@@ -8,10 +8,10 @@ using Datacrumbs.Messages.Wire;
 
 // datacrumbsctl: the small client of datacrumbsd, called by the Flux prolog and epilog hooks
 // on every job, and by operators. NativeAOT: it starts in milliseconds.
-var socket = new Option<string>("--socket")
+var socket = new Option<string?>("--socket")
 {
-    Description = "The daemon's control socket.",
-    DefaultValueFactory = _ => Environment.GetEnvironmentVariable("DATACRUMBS_SOCKET") is { Length: > 0 } s ? s : DaemonCall.DefaultSocket,
+    Description = $"The daemon's control socket (default $DATACRUMBS_SOCKET, else {DaemonCall.HookSocket} when this caller may use it, else {DaemonCall.DefaultSocket}).",
+    DefaultValueFactory = _ => Environment.GetEnvironmentVariable("DATACRUMBS_SOCKET") is { Length: > 0 } s ? s : null,
     Recursive = true,
 };
 var timeout = new Option<double?>("--timeout") { Description = "Seconds to wait for the daemon's answer (default: longer than any lifecycle can take).", Recursive = true };
@@ -41,7 +41,7 @@ TimeSpan RetryWindow(ParseResult parse, double defaultSeconds) => TimeSpan.FromS
 
 async Task<int> Call(ParseResult parse, ControlRequest request, double defaultSeconds, CancellationToken ct)
 {
-    var (reply, exit) = await DaemonCall.SendAsync(parse.GetValue(socket)!, request, Deadline(parse, defaultSeconds), RetryWindow(parse, 15), ct);
+    var (reply, exit) = await DaemonCall.SendAsync(DaemonCall.Sockets(parse.GetValue(socket)), request, Deadline(parse, defaultSeconds), RetryWindow(parse, 15), ct);
     return reply is null ? exit : DaemonCall.Report(reply);
 }
 
@@ -79,7 +79,7 @@ var status = new Command("status", "List the jobs the daemon tracks on this node
 status.Options.Add(json);
 status.SetAction(async (parse, ct) =>
 {
-    var (reply, exit) = await DaemonCall.SendAsync(parse.GetValue(socket)!, new ControlRequest { Op = Operation.Status }, Deadline(parse, 15), RetryWindow(parse, 0), ct);
+    var (reply, exit) = await DaemonCall.SendAsync(DaemonCall.Sockets(parse.GetValue(socket)), new ControlRequest { Op = Operation.Status }, Deadline(parse, 15), RetryWindow(parse, 0), ct);
     if (reply is null) return exit;
     if (reply.Status != ReplyStatus.Ok) return DaemonCall.Report(reply);
     var jobs = reply.Jobs ?? [];

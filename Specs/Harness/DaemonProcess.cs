@@ -20,6 +20,8 @@ public sealed class DaemonProcess : IAsyncDisposable
     public string WorkDir { get; }
     public string RunDir { get; }
     public string Socket => Path.Combine(RunDir, "datacrumbsd.sock");
+    /// <summary>The hooks' socket: root only (no HookSocketGroup here).</summary>
+    public string HookSocket => Path.Combine(RunDir, "hooks.sock");
     public string ControlDir { get; }
     public string ConfigFile { get; }
     /// <summary>A probes file every user may read (the process backend's plain admission only copies it).</summary>
@@ -134,10 +136,10 @@ public sealed class DaemonProcess : IAsyncDisposable
             : Run.CommandAsync("setpriv", ["--reuid", asUser, "--regid", asUser, "--init-groups", "--", Ctl, .. args], TimeSpan.FromSeconds(60), env);
     }
 
-    /// <summary>Files of jobs left in the run dir (everything but the socket).</summary>
+    /// <summary>Files of jobs left in the run dir (everything but the sockets).</summary>
     public IReadOnlyList<string> Leftovers() =>
         Directory.Exists(RunDir)
-            ? Directory.EnumerateFileSystemEntries(RunDir).Select(f => Path.GetFileName(f)).Where(n => n != "datacrumbsd.sock").ToList()
+            ? Directory.EnumerateFileSystemEntries(RunDir).Select(f => Path.GetFileName(f)).Where(n => n is not ("datacrumbsd.sock" or "hooks.sock")).ToList()
             : [];
 
     public void Kill()

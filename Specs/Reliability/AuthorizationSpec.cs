@@ -11,8 +11,26 @@ namespace Datacrumbs.Specs.Reliability;
 /// caller) running the real datacrumbsctl: ordinary users cannot start or stop tracing for any
 /// job and see only their own status rows; the daemon refuses a run dir others could write.
 /// </summary>
-public sealed class AuthorizationSpec() : DaemonSpec(new() { ["AllowedCallers"] = new[] { "flux" } })
+public sealed class AuthorizationSpec() : DaemonSpec(new() { ["AllowedCallers"] = new[] { "flux" }, ["HookSocketGroup"] = "flux" })
 {
+    [Fact]
+    public async Task The_hooks_socket_admits_root_and_the_hook_group_only()
+    {
+        Assert.Equal((UnixFileMode)0b110_110_000, File.GetUnixFileMode(Daemon.HookSocket));
+        var owner = (await Run.CommandAsync("stat", "-c", "%U:%G", Daemon.HookSocket)).EnsureSuccess("stat");
+        Assert.Equal("root:flux", owner.Stdout.Trim());
+
+        var bob = await Daemon.CtlAsync("dcbob", "--socket", Daemon.HookSocket, "status");
+        Assert.Equal(3, bob.ExitCode);
+        Assert.Contains("permission denied", bob.Stderr);
+
+        var start = await Daemon.CtlAsync("flux", "--socket", Daemon.HookSocket, "wrapper", "start", "8010", "dcalice", Daemon.ProbeFile);
+        Assert.True(start.ExitCode == 0, start.Stdout + start.Stderr);
+        var stop = await Daemon.CtlAsync("flux", "--socket", Daemon.HookSocket, "wrapper", "stop", "8010", Daemon.ProbeFile);
+        Assert.True(stop.ExitCode == 0, stop.Stdout + stop.Stderr);
+        Assert.Empty(Daemon.Leftovers());
+    }
+
     public static TheoryData<string, string[], string> OtherPeoplesJobs => new()
     {
         { "dcbob", ["prolog", "--job", "8001", "--uid", "1001"], "uid 1002 may not prolog" },

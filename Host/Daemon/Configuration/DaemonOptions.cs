@@ -12,8 +12,15 @@ public sealed class DaemonOptions
 {
     /// <summary>Env files, ready files, probe copies and the control socket live here (root-owned).</summary>
     public string RunDir { get; set; } = "/run/datacrumbs";
-    /// <summary>The control socket; default &lt;RunDir&gt;/datacrumbsd.sock.</summary>
+    /// <summary>The control socket, for everyone (status); default &lt;RunDir&gt;/datacrumbsd.sock.</summary>
     public string? Socket { get; set; }
+    /// <summary>
+    /// The hooks' own socket: the same requests, but only root (and <see cref="HookSocketGroup"/>)
+    /// may connect, so no ordinary user can fill its listen backlog; default &lt;RunDir&gt;/hooks.sock.
+    /// </summary>
+    public string? HookSocket { get; set; }
+    /// <summary>Group allowed to connect to the hook socket (mode 0660), e.g. "flux" for the instance owner; none: root only (0600).</summary>
+    public string? HookSocketGroup { get; set; }
     /// <summary>auto (systemd where it is PID 1, else process), systemd, or process.</summary>
     public BackendKind Backend { get; set; } = BackendKind.Auto;
     public const string DefaultTracer = "/usr/libexec/datacrumbs/datacrumbs-tracer";
@@ -49,6 +56,7 @@ public sealed class DaemonOptions
     public string? JournalSocket { get; set; }
 
     public string SocketPath => Socket ?? Path.Combine(RunDir, "datacrumbsd.sock");
+    public string HookSocketPath => HookSocket ?? Path.Combine(RunDir, "hooks.sock");
 
     public sealed class TimeoutOptions
     {

@@ -1,4 +1,6 @@
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using Datacrumbs.Daemon.Native;
 using Datacrumbs.Messages.Wire;
 using Microsoft.Extensions.Logging;
 
@@ -22,11 +24,13 @@ public sealed class ControlSocketServer(ControlSocketOptions options, RequestHan
         if (File.Exists(options.Path)) File.Delete(options.Path); // a stale socket from an earlier run
         _listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         _listener.Bind(new UnixDomainSocketEndPoint(options.Path));
-        // Anyone may connect (status is for everyone); what they may do is decided per request from SO_PEERCRED.
-        File.SetUnixFileMode(options.Path, (UnixFileMode)0b110_110_110);
+        // Who may connect is the file's mode; what a caller may do is decided per request from SO_PEERCRED.
+        if (options.Group is { } group && Libc.chown(options.Path, uint.MaxValue, group) != 0)
+            throw new IOException($"cannot give {options.Path} to group {group}: {Marshal.GetLastPInvokeErrorMessage()}");
+        File.SetUnixFileMode(options.Path, options.Mode);
         _listener.Listen(512);
         _acceptLoop = Task.Run(AcceptLoopAsync);
-        log.LogInformation("listening on {Socket}", options.Path);
+        log.LogInformation("listening on {Socket} (mode {Mode})", options.Path, Convert.ToString((int)options.Mode, 8));
     }
 
     private async Task AcceptLoopAsync()

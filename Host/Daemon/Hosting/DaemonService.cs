@@ -12,7 +12,7 @@ namespace Datacrumbs.Daemon.Hosting;
 
 /// <summary>
 /// Brings the node agent up in order: adopt what an earlier run left, then open the control
-/// socket (so no prolog is served before adoption); closes the socket first on the way down.
+/// sockets (so no prolog is served before adoption); closes them first on the way down.
 /// </summary>
 public sealed class DaemonService(
     DaemonOptions options,
@@ -22,7 +22,7 @@ public sealed class DaemonService(
     ILoggerFactory loggers) : IHostedService
 {
     private readonly ILogger _log = loggers.CreateLogger<DaemonService>();
-    private ControlSocketServer? _server;
+    private readonly List<ControlSocketServer> _servers = [];
 
     public async Task StartAsync(CancellationToken ct)
     {
@@ -35,15 +35,35 @@ public sealed class DaemonService(
 
         var callers = new CallerPolicy(CallerIdentities.Resolve(options.AllowedCallers, _log));
         var handler = new RequestHandler(jobs, callers, options.OnFailure, options.Timeouts.ToLifecycle());
-        _server = new ControlSocketServer(
-            new ControlSocketOptions(options.SocketPath, TimeSpan.FromSeconds(options.RequestReadSeconds), Frames.DefaultMaxRequestBytes),
-            handler, new ConnectionSlots(options.MaxConnections, options.MaxConnectionsPerUser, callers), loggers.CreateLogger<ControlSocketServer>());
-        _server.Start();
+        var slots = new ConnectionSlots(options.MaxConnections, options.MaxConnectionsPerUser, callers);
+        var readTimeout = TimeSpan.FromSeconds(options.RequestReadSeconds);
+        // The hooks' socket first: a user flooding the public one cannot fill its backlog.
+        var hookGroup = HookGroup();
+        foreach (var socket in new[]
+                 {
+                     new ControlSocketOptions(options.HookSocketPath, hookGroup is null ? (UnixFileMode)0b110_000_000 : (UnixFileMode)0b110_110_000, hookGroup, readTimeout, Frames.DefaultMaxRequestBytes),
+                     // Anyone may connect (status is for everyone).
+                     new ControlSocketOptions(options.SocketPath, (UnixFileMode)0b110_110_110, null, readTimeout, Frames.DefaultMaxRequestBytes),
+                 })
+        {
+            var server = new ControlSocketServer(socket, handler, slots, loggers.CreateLogger<ControlSocketServer>());
+            server.Start();
+            _servers.Add(server);
+        }
         _log.LogInformation("datacrumbsd ready: backend {Backend}, run dir {RunDir}, on failure {OnFailure}", units.Name, options.RunDir, options.OnFailure);
     }
 
     public async Task StopAsync(CancellationToken ct)
     {
-        if (_server is not null) await _server.DisposeAsync();
+        foreach (var server in _servers) await server.DisposeAsync();
+    }
+
+    private uint? HookGroup()
+    {
+        if (options.HookSocketGroup is not { Length: > 0 } name) return null;
+        if (Messages.Unix.UnixAccounts.LookupGroup(name) is { } gid) return gid;
+        _log.LogWarning("HookSocketGroup {Group} is not a group on this node: {Socket} admits root only; the group's hooks use {PublicSocket}",
+            name, options.HookSocketPath, options.SocketPath);
+        return null;
     }
 }

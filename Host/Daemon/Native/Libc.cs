@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace Datacrumbs.Daemon.Native;
 
-/// <summary>The few libc calls .NET does not wrap: signals to process groups, pidfds.</summary>
+/// <summary>The few libc calls .NET does not wrap: signals to process groups, pidfds, chown.</summary>
 internal static partial class Libc
 {
     public const int SIGKILL = 9;
@@ -11,6 +11,10 @@ internal static partial class Libc
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial int kill(int pid, int sig);
+
+    /// <summary>Changes a file's owner and group; uint.MaxValue leaves one unchanged.</summary>
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int chown(string path, uint owner, uint group);
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial int pidfd_open(int pid, uint flags);
