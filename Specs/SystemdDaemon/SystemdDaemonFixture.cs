@@ -28,7 +28,8 @@ public sealed class SystemdDaemonFixture : IAsyncLifetime
     public const string ProbeFile = SpecDir + "/dcalice/probes.json.gz";
     /// <summary>Probes validly signed for dcalice, but in a root-only file: dcalice cannot read it, so it must be refused.</summary>
     public const string RootOnlyProbeFile = SpecDir + "/root-only.probes.json.gz";
-    private const string ControlDir = SpecDir + "/standin";
+    /// <summary>The stand-in tracers' control dir; every tracer of the fixture carries it in its environment.</summary>
+    public const string ControlDir = SpecDir + "/standin";
     public static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
 
     public SystemdSandbox Sandbox { get; } = new();

@@ -15,6 +15,13 @@ public sealed record SystemdBackendOptions
     /// </summary>
     public TimeSpan ExitWatchGrace { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long a stop whose bus connection was lost (or never came) waits for the bus to come
+    /// back before it fails; a dbus restart takes about a second. Also delays the answer to a
+    /// prolog that failed because the bus was down (its cleanup stops the unit).
+    /// </summary>
+    public TimeSpan StopWaitsForBus { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Bound on the small follow-up calls made after a unit ends (read its result, reset-failed).</summary>
     public TimeSpan FollowUpTimeout { get; init; } = TimeSpan.FromSeconds(10);
 }

@@ -45,6 +45,8 @@ internal sealed class SystemdBus : IAsyncDisposable
     private readonly CancellationTokenSource _disposing = new();
     private readonly Lock _gate = new();
     private TaskCompletionSource<DBusConnection> _current = NewAttempt();
+    private int _generation; // connections made so far
+    private TaskCompletionSource _nextConnection = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task _loop = Task.CompletedTask;
 
     public SystemdBus(string address, ISystemdSignals signals, ILogger log, TimeSpan maxBackoff)
@@ -60,6 +62,15 @@ internal sealed class SystemdBus : IAsyncDisposable
     public bool IsConnected { get { lock (_gate) return _current.Task.IsCompletedSuccessfully; } }
 
     public void Start() => _loop = Task.Run(RunAsync);
+
+    /// <summary>How many connections have been made so far: pass it to <see cref="ConnectedAfterAsync"/>.</summary>
+    public int Generation { get { lock (_gate) return _generation; } }
+
+    /// <summary>Completes once a connection newer than <paramref name="generation"/> is up and subscribed.</summary>
+    public Task ConnectedAfterAsync(int generation, CancellationToken ct)
+    {
+        lock (_gate) return _generation > generation ? Task.CompletedTask : _nextConnection.Task.WaitAsync(ct);
+    }
 
     /// <summary>
     /// The live connection; waits for the attempt in progress, and fails with that attempt's
@@ -81,13 +92,20 @@ internal sealed class SystemdBus : IAsyncDisposable
             {
                 await SetUpAsync(connection).WaitAsync(ConnectTimeout, _disposing.Token).ConfigureAwait(false);
                 var disconnected = connection.DisconnectedAsync();
-                lock (_gate) _current.TrySetResult(connection);
+                TaskCompletionSource connected;
+                lock (_gate)
+                {
+                    _current.TrySetResult(connection);
+                    _generation++;
+                    (connected, _nextConnection) = (_nextConnection, new(TaskCreationOptions.RunContinuationsAsynchronously));
+                }
+                connected.TrySetResult();
                 _log.LogInformation("Connected to the D-Bus system bus at {BusAddress} as {BusName}", _address, connection.UniqueName);
                 backoff = FirstBackoff;
                 _signals.OnConnected();
 
                 var reason = await disconnected.WaitAsync(_disposing.Token).ConfigureAwait(false);
-                var lost = new SystemdBusException($"lost the connection to the D-Bus system bus at {_address}: {reason?.Message ?? "closed"}", reason);
+                var lost = new SystemdBusException($"lost the connection to the D-Bus system bus at {_address}: {reason?.Message ?? "closed"}", reason) { BusUnavailable = true };
                 lock (_gate) _current = NewAttempt();
                 _log.LogWarning("{Cause}; reconnecting", lost.Message);
                 _signals.OnDisconnected(lost);
@@ -95,7 +113,7 @@ internal sealed class SystemdBus : IAsyncDisposable
             catch (OperationCanceledException) when (_disposing.IsCancellationRequested) { break; }
             catch (Exception e)
             {
-                var failed = new SystemdBusException($"cannot connect to the D-Bus system bus at {_address}: {Describe(e)}", e);
+                var failed = new SystemdBusException($"cannot connect to the D-Bus system bus at {_address}: {Describe(e)}", e) { BusUnavailable = true };
                 TaskCompletionSource<DBusConnection> attempt;
                 lock (_gate) { attempt = _current; _current = NewAttempt(); }
                 attempt.TrySetException(failed);
@@ -182,7 +200,7 @@ internal sealed class SystemdBus : IAsyncDisposable
         try { return await call().ConfigureAwait(false); }
         catch (DBusConnectionException e)
         {
-            throw new SystemdBusException($"lost the connection to the D-Bus system bus at {_address} during {method}: {e.Message}", e);
+            throw new SystemdBusException($"lost the connection to the D-Bus system bus at {_address} during {method}: {e.Message}", e) { BusUnavailable = true };
         }
     }
 

@@ -89,7 +89,41 @@ public sealed class SystemdUnitBackend : IUnitBackend, ISystemdSignals, IAsyncDi
         return new RunningUnit(unit, exited);
     }
 
+    /// <summary>
+    /// Stops the unit even if the bus goes away meanwhile (dbus restarted) or is away when asked:
+    /// a stop that fails for want of the bus waits for the next connection, at most
+    /// <see cref="SystemdBackendOptions.StopWaitsForBus"/>, and asks again. Asking again is safe:
+    /// systemd joins a stop job in progress and leaves a stopped unit alone. Otherwise an epilog
+    /// would end with the tracer still running and nobody left to stop it.
+    /// </summary>
     public async Task StopAsync(JobId job, CancellationToken ct)
+    {
+        using var busWait = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var waiting = false;
+        while (true)
+        {
+            var generation = _bus.Generation;
+            try
+            {
+                await StopOnceAsync(job, ct).ConfigureAwait(false);
+                if (waiting) _log.LogInformation("Stopped {Unit} once the D-Bus system bus was back", JobNames.Unit(job));
+                return;
+            }
+            catch (SystemdBusException e) when (e.BusUnavailable && !ct.IsCancellationRequested)
+            {
+                if (!waiting) busWait.CancelAfter(_options.StopWaitsForBus);
+                waiting = true;
+                _log.LogWarning("Stopping {Unit}: {Cause}; asking again once the bus is back", JobNames.Unit(job), e.Message);
+                try { await _bus.ConnectedAfterAsync(generation, busWait.Token).ConfigureAwait(false); }
+                catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                {
+                    throw new SystemdBusException($"could not stop {JobNames.Unit(job)}: {e.Message}; the bus was not back within {_options.StopWaitsForBus.TotalSeconds:0} s", e);
+                }
+            }
+        }
+    }
+
+    private async Task StopOnceAsync(JobId job, CancellationToken ct)
     {
         var unit = JobNames.Unit(job);
         var path = SystemdEscape.BusPath(unit);
