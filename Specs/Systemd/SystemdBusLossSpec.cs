@@ -49,4 +49,35 @@ public sealed class SystemdBusLossSpec(SystemdSandbox sandbox) : IClassFixture<S
         Assert.Contains(runningUnit.Name, (await runningUnit.Exited.WaitAsync(Patience)).Reason);
         Assert.Empty(await backend.ListAsync(Deadline()));
     }
+
+    [Fact]
+    public async Task A_stop_that_outlasts_its_wait_for_the_bus_is_owed_and_done_once_the_bus_is_back()
+    {
+        var units = new TracerUnits(sandbox);
+        await units.InstallAsync();
+        await using var backend = new SystemdUnitBackend(new SystemdBackendOptions { BusAddress = sandbox.BusAddress, StopWaitsForBus = TimeSpan.FromSeconds(1) });
+        var lost = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        backend.BusConnectionChanged += up => { if (!up) lost.TrySetResult(); };
+        var job = TracerUnits.NewJob();
+        await units.PrepareAsync(job);
+        var unit = await backend.StartAsync(job, Deadline());
+
+        try
+        {
+            (await sandbox.ExecAsync(Patience, "systemctl", "stop", "dbus.socket", "dbus.service")).EnsureSuccess("systemctl stop dbus");
+            await lost.Task.WaitAsync(Patience);
+
+            var error = await Assert.ThrowsAsync<SystemdBusException>(() => backend.StopAsync(job, Deadline()));
+            Assert.Contains("it will be stopped once the bus is back", error.Message);
+            Assert.Equal("active", await units.ShowAsync(job, "ActiveState")); // systemctl uses systemd's private socket, not the bus
+        }
+        finally
+        {
+            (await sandbox.ExecAsync(Patience, "systemctl", "start", "dbus.socket", "dbus.service")).EnsureSuccess("systemctl start dbus");
+        }
+
+        // Nobody asks again: the backend stops the unit by itself once it is connected again.
+        Assert.Contains(unit.Name, (await unit.Exited.WaitAsync(Patience)).Reason);
+        Assert.Equal("inactive", await units.ShowAsync(job, "ActiveState"));
+    }
 }

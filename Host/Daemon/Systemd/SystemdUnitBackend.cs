@@ -27,6 +27,10 @@ public sealed class SystemdUnitBackend : IUnitBackend, ISystemdSignals, IAsyncDi
     private readonly JobWaits _jobs = new();
     private readonly ExitWatches _exits = new();
     private readonly CancellationTokenSource _disposing = new();
+    /// <summary>Units whose stop gave up because the bus stayed away: stopped at the next connection.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<JobId, byte> _owedStops = new();
+    /// <summary>Bound on an owed stop (the unit's own TimeoutStopSec ends it sooner).</summary>
+    private static readonly TimeSpan OwedStopTimeout = TimeSpan.FromMinutes(5);
 
     public SystemdUnitBackend(SystemdBackendOptions? options = null, ILogger<SystemdUnitBackend>? logger = null)
     {
@@ -106,6 +110,7 @@ public sealed class SystemdUnitBackend : IUnitBackend, ISystemdSignals, IAsyncDi
             try
             {
                 await StopOnceAsync(job, ct).ConfigureAwait(false);
+                _owedStops.TryRemove(job, out _);
                 if (waiting) _log.LogInformation("Stopped {Unit} once the D-Bus system bus was back", JobNames.Unit(job));
                 return;
             }
@@ -117,7 +122,10 @@ public sealed class SystemdUnitBackend : IUnitBackend, ISystemdSignals, IAsyncDi
                 try { await _bus.ConnectedAfterAsync(generation, busWait.Token).ConfigureAwait(false); }
                 catch (OperationCanceledException) when (!ct.IsCancellationRequested)
                 {
-                    throw new SystemdBusException($"could not stop {JobNames.Unit(job)}: {e.Message}; the bus was not back within {_options.StopWaitsForBus.TotalSeconds:0} s", e);
+                    // Nobody else will ask again for this unit: the backend owes its stop to the next connection.
+                    _owedStops.TryAdd(job, 0);
+                    throw new SystemdBusException($"could not stop {JobNames.Unit(job)}: {e.Message}; the bus was not back within " +
+                                                  $"{_options.StopWaitsForBus.TotalSeconds:0} s (it will be stopped once the bus is back)", e);
                 }
             }
         }
@@ -240,6 +248,7 @@ public sealed class SystemdUnitBackend : IUnitBackend, ISystemdSignals, IAsyncDi
     {
         // Signals may have been missed while the bus was down: read the state of every followed unit.
         foreach (var watch in _exits.All()) _ = RecheckAsync(watch);
+        foreach (var job in _owedStops.Keys) _ = StopOwedAsync(job);
         BusConnectionChanged?.Invoke(true);
     }
 
@@ -248,6 +257,25 @@ public sealed class SystemdUnitBackend : IUnitBackend, ISystemdSignals, IAsyncDi
         _jobs.FailAll(reason);
         _ = FailExitWatchesUnlessReconnectedAsync(reason);
         BusConnectionChanged?.Invoke(false);
+    }
+
+    private async Task StopOwedAsync(JobId job)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(_disposing.Token);
+        cts.CancelAfter(OwedStopTimeout);
+        try
+        {
+            await StopOnceAsync(job, cts.Token).ConfigureAwait(false);
+            _owedStops.TryRemove(job, out _);
+            _log.LogInformation("Stopped {Unit}, whose epilog could not stop it while the D-Bus system bus was away", JobNames.Unit(job));
+        }
+        catch (SystemdBusException e) when (e.BusUnavailable) { } // lost again: the next connection tries again
+        catch (Exception e)
+        {
+            _owedStops.TryRemove(job, out _);
+            _log.LogError("Could not stop {Unit}, whose epilog could not stop it while the D-Bus system bus was away: {Cause} (stop it with systemctl)",
+                JobNames.Unit(job), SystemdBus.Describe(e));
+        }
     }
 
     private async Task RecheckAsync(ExitWatch watch)
