@@ -31,7 +31,7 @@ TimeSpan Deadline(ParseResult parse, double defaultSeconds) => TimeSpan.FromSeco
 
 async Task<int> Call(ParseResult parse, ControlRequest request, double defaultSeconds, CancellationToken ct)
 {
-    var (reply, exit) = await DaemonCall.SendAsync(parse.GetValue(socket)!, request, Deadline(parse, defaultSeconds), ct);
+    var (reply, exit) = await DaemonCall.SendSurvivingRestartAsync(parse.GetValue(socket)!, request, Deadline(parse, defaultSeconds), ct);
     return reply is null ? exit : DaemonCall.Report(reply);
 }
 
