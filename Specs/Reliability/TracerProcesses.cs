@@ -7,13 +7,18 @@ namespace Datacrumbs.Specs.Reliability;
 /// </summary>
 public static class TracerProcesses
 {
-    public static IReadOnlyList<int> Of(string controlDir)
+    /// <param name="controlDir">The control dir as the tracers see it (inside a sandbox: the path there).</param>
+    /// <param name="inPidNamespaceOf">Only processes in the pid namespace of this (host) pid, e.g. a sandbox's
+    /// systemd: sandboxes of other spec classes use the same control dir path.</param>
+    public static IReadOnlyList<int> Of(string controlDir, int? inPidNamespaceOf = null)
     {
         var marker = $"STANDIN_CONTROL_DIR={controlDir}";
+        var pidNamespace = inPidNamespaceOf is { } owner ? PidNamespace(owner) ?? throw new InvalidOperationException($"process {owner} is gone") : null;
         var found = new List<int>();
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
             if (!int.TryParse(Path.GetFileName(dir), out var pid) || !IsAlive(pid)) continue;
+            if (pidNamespace is not null && PidNamespace(pid) != pidNamespace) continue;
             try
             {
                 var environ = File.ReadAllText(Path.Combine(dir, "environ"));
@@ -22,6 +27,12 @@ public static class TracerProcesses
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } // gone meanwhile
         }
         return found;
+    }
+
+    private static string? PidNamespace(int pid)
+    {
+        try { return new FileInfo($"/proc/{pid}/ns/pid").LinkTarget; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; } // gone meanwhile
     }
 
     /// <summary>For failure messages: what a left-over process is, whose job, and whether its group leader lives.</summary>

@@ -16,8 +16,15 @@ namespace Datacrumbs.Specs.SystemdDaemon;
 /// itself (it finds /run/systemd/system) and the specs reach it through the shared /run.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-public sealed class SystemdDaemonFixture : IAsyncLifetime
+public class SystemdDaemonFixture : IAsyncLifetime
 {
+    private readonly int _readySeconds;
+
+    public SystemdDaemonFixture() : this(readySeconds: 30) { }
+
+    /// <summary>For a spec class that needs a shorter Ready timeout (e.g. many never-ready tracers).</summary>
+    protected SystemdDaemonFixture(int readySeconds) => _readySeconds = readySeconds;
+
     public const string Daemon = "datacrumbsd.service";
     /// <summary>Watchdog period for the specs (shipped: 30 s), short enough to watch several periods pass.</summary>
     public const int WatchdogSeconds = 3;
@@ -28,7 +35,7 @@ public sealed class SystemdDaemonFixture : IAsyncLifetime
     public const string ProbeFile = SpecDir + "/dcalice/probes.json.gz";
     /// <summary>Probes validly signed for dcalice, but in a root-only file: dcalice cannot read it, so it must be refused.</summary>
     public const string RootOnlyProbeFile = SpecDir + "/root-only.probes.json.gz";
-    /// <summary>The stand-in tracers' control dir; every tracer of the fixture carries it in its environment.</summary>
+    /// <summary>The stand-in tracers' control dir, as they see it in their environment (STANDIN_CONTROL_DIR).</summary>
     public const string ControlDir = SpecDir + "/standin";
     public static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
 
@@ -50,7 +57,7 @@ public sealed class SystemdDaemonFixture : IAsyncLifetime
             // Signed probes, as in production: the daemon reads the user's file as the user (setpriv)
             // under the unit's hardening (NoNewPrivileges=, ProtectHome=, ...).
             Probes = new { RequireSignature = true, KeyFile },
-            Timeouts = new { Ready = 30, Stop = 20 },
+            Timeouts = new { Ready = _readySeconds, Stop = 20 },
         }));
 
         (await Sandbox.ExecAsync("mkdir", "-p", "/usr/libexec/datacrumbs")).EnsureSuccess("mkdir /usr/libexec/datacrumbs");
