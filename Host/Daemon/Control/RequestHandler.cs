@@ -11,7 +11,7 @@ namespace Datacrumbs.Daemon.Control;
 /// checks with messages that name the problem, then an Ask of the job supervisor with a deadline
 /// longer than any lifecycle can take, so the actors, not this layer, decide timeouts.
 /// </summary>
-public sealed class RequestHandler(IActorRef supervisor, CallerPolicy callers, FailurePolicy onFailure, LifecycleTimeouts timeouts)
+public sealed class RequestHandler(IActorRef supervisor, CallerPolicy callers, FailurePolicy onFailure, LifecycleTimeouts timeouts, RequestActivity activity)
 {
     private const int MaxFluxUriLength = 4096;
     private static readonly TimeSpan StatusTimeout = TimeSpan.FromSeconds(10);
@@ -19,6 +19,7 @@ public sealed class RequestHandler(IActorRef supervisor, CallerPolicy callers, F
 
     public async Task<ControlReply> HandleAsync(ControlRequest request, PeerCredentials caller, CancellationToken ct)
     {
+        activity.Taken();
         if (callers.Refusal(caller, request.Op) is { } refusal) return ControlReply.Error(ReplyStatus.Forbidden, refusal, request.Job);
         try
         {

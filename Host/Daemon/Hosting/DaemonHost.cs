@@ -67,6 +67,8 @@ public static class DaemonHost
         });
         builder.Services.AddHostedService<DaemonService>();
         builder.Services.AddHostedService<WatchdogService>();
+        builder.Services.AddSingleton<Control.RequestActivity>();
+        builder.Services.AddHostedService<IdleMemoryTrim>();
         return builder.Build();
     }
 }

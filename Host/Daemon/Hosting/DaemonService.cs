@@ -19,6 +19,7 @@ public sealed class DaemonService(
     IRequiredActor<JobSupervisor> supervisor,
     IUnitBackend units,
     EnvFileStore envFiles,
+    RequestActivity activity,
     ILoggerFactory loggers) : IHostedService
 {
     private readonly ILogger _log = loggers.CreateLogger<DaemonService>();
@@ -34,7 +35,7 @@ public sealed class DaemonService(
         jobs.Tell(survey, Akka.Actor.ActorRefs.NoSender);
 
         var callers = new CallerPolicy(CallerIdentities.Resolve(options.AllowedCallers, _log));
-        var handler = new RequestHandler(jobs, callers, options.OnFailure, options.Timeouts.ToLifecycle());
+        var handler = new RequestHandler(jobs, callers, options.OnFailure, options.Timeouts.ToLifecycle(), activity);
         var slots = new ConnectionSlots(options.MaxConnections, options.MaxConnectionsPerUser, callers);
         var readTimeout = TimeSpan.FromSeconds(options.RequestReadSeconds);
         // The hooks' socket first: a user flooding the public one cannot fill its backlog.

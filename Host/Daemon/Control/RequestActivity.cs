@@ -1,0 +1,11 @@
+namespace Datacrumbs.Daemon.Control;
+
+/// <summary>How many requests the daemon has taken so far: lets background work tell a quiet node from a busy one.</summary>
+public sealed class RequestActivity
+{
+    private long _requests;
+
+    public long Requests => Interlocked.Read(ref _requests);
+
+    public void Taken() => Interlocked.Increment(ref _requests);
+}
