@@ -198,8 +198,10 @@ public sealed class InstallScriptSpecs : IDisposable
         var defaults = new DaemonOptions();
         defaults.Validate();
 
-        Assert.Equal(["flux"], example.AllowedCallers); // the one site setting
+        Assert.Equal(["flux"], example.AllowedCallers); // the site settings: the Flux instance owner
+        Assert.Equal("flux", example.HookSocketGroup);
         example.AllowedCallers = defaults.AllowedCallers;
+        example.HookSocketGroup = defaults.HookSocketGroup;
         Assert.Equal(System.Text.Json.JsonSerializer.Serialize(defaults), System.Text.Json.JsonSerializer.Serialize(example));
     }
 

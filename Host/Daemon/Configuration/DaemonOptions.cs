@@ -49,6 +49,8 @@ public sealed class DaemonOptions
     public double RequestReadSeconds { get; set; } = 5;
     /// <summary>Ended jobs whose answers are kept for late duplicate prologs and epilogs.</summary>
     public int RememberEndedJobs { get; set; } = 4096;
+    /// <summary>Seconds without requests after which the daemon gives the heap a burst grew back to the node; 0: never.</summary>
+    public double IdleTrimSeconds { get; set; } = 30;
 
     /// <summary>auto (the journal where it exists), journal, or console.</summary>
     public LogTarget Log { get; set; } = LogTarget.Auto;
@@ -100,6 +102,7 @@ public sealed class DaemonOptions
         if (string.IsNullOrWhiteSpace(Tracer[0])) throw new InvalidOperationException("Tracer must name the tracer command");
         foreach (var (name, value) in new[] { ("Resolve", Timeouts.Resolve), ("WriteEnv", Timeouts.WriteEnv), ("Start", Timeouts.Start), ("Ready", Timeouts.Ready), ("Stop", Timeouts.Stop), ("KillAfterSeconds", KillAfterSeconds), ("RequestReadSeconds", RequestReadSeconds) })
             if (value <= 0 || value > 24 * 3600) throw new InvalidOperationException($"timeout {name} must be between 0 and 86400 seconds, not {value}");
+        if (IdleTrimSeconds < 0 || IdleTrimSeconds > 24 * 3600) throw new InvalidOperationException($"IdleTrimSeconds must be between 0 (never) and 86400, not {IdleTrimSeconds}");
         if (MaxConnections < 1 || MaxConnectionsPerUser < 1) throw new InvalidOperationException("MaxConnections and MaxConnectionsPerUser must be at least 1");
     }
 }

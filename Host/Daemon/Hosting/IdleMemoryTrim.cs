@@ -8,18 +8,18 @@ namespace Datacrumbs.Daemon.Hosting;
 /// <summary>
 /// After a burst of jobs the garbage collector keeps the heap it grew to, and a compute node's
 /// daemon then sits idle for hours holding it. Once no request has arrived for
-/// <see cref="QuietFor"/>, one aggressive, compacting collection gives that memory back to the
-/// node (about 24 MiB after 3,000 lifecycles); it runs again only after new requests.
+/// <c>IdleTrimSeconds</c> (30), one aggressive, compacting collection gives that memory back to
+/// the node (about 24 MiB after 3,000 lifecycles); it runs again only after new requests.
 /// </summary>
-public sealed class IdleMemoryTrim(RequestActivity activity, ILogger<IdleMemoryTrim> log) : BackgroundService
+public sealed class IdleMemoryTrim(RequestActivity activity, Configuration.DaemonOptions options, ILogger<IdleMemoryTrim> log) : BackgroundService
 {
-    public static readonly TimeSpan QuietFor = TimeSpan.FromSeconds(30);
     private const int TicksPerQuietPeriod = 3;
 
     protected override async Task ExecuteAsync(CancellationToken ct)
     {
+        if (options.IdleTrimSeconds <= 0) return;
         var quiet = new QuietPeriod(TicksPerQuietPeriod, activity.Requests);
-        using var timer = new PeriodicTimer(QuietFor / TicksPerQuietPeriod);
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.IdleTrimSeconds) / TicksPerQuietPeriod);
         try
         {
             while (await timer.WaitForNextTickAsync(ct))

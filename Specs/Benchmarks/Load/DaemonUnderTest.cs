@@ -27,6 +27,8 @@ public sealed class DaemonUnderTest : IAsyncDisposable
         _node = node;
     }
 
+    public const double IdleTrimSeconds = 3;
+
     /// <param name="tracer">The tracer command (default: the stand-in tracer).</param>
     public static async Task<DaemonUnderTest> StartAsync(Node node, string[]? tracer = null)
     {
@@ -42,6 +44,8 @@ public sealed class DaemonUnderTest : IAsyncDisposable
             ["FluxCommand"] = node.Flux,
             ["KillAfterSeconds"] = 5,
             ["Probes"] = new Dictionary<string, object> { ["RequireSignature"] = false },
+            // Idle figures are taken after the daemon gives memory back: 3 quiet seconds here, 30 shipped.
+            ["IdleTrimSeconds"] = IdleTrimSeconds,
         };
         var configFile = Path.Combine(node.Dir, "datacrumbsd.json");
         await File.WriteAllTextAsync(configFile, JsonSerializer.Serialize(config));
