@@ -19,10 +19,11 @@ internal static class DaemonCall
     /// <summary>The hooks' own socket (root and the daemon's HookSocketGroup only): no user can crowd it.</summary>
     public const string HookSocket = "/run/datacrumbs/hooks.sock";
 
-    /// <summary>The sockets to try in order: the one named, else the hooks' socket when this caller may use it, else the public one.</summary>
-    public static IReadOnlyList<string> Sockets(string? named) => named is { Length: > 0 } ? [named] : [HookSocket, DefaultSocket];
     private static readonly TimeSpan FirstPause = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan LongestPause = TimeSpan.FromSeconds(1);
+
+    /// <summary>The sockets to try in order: the one named, else the hooks' socket when this caller may use it, else the public one.</summary>
+    public static IReadOnlyList<string> Sockets(string? named) => named is { Length: > 0 } ? [named] : [HookSocket, DefaultSocket];
 
     public static async Task<(ControlReply? Reply, int Exit)> SendAsync(
         IReadOnlyList<string> sockets, ControlRequest request, TimeSpan timeout, TimeSpan retryFor, CancellationToken ct)
