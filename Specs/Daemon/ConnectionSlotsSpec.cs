@@ -9,6 +9,7 @@ namespace Datacrumbs.Specs.Daemon;
 /// An ordinary user who hoards connections is told "busy"; one who floods the public socket with
 /// connects fills only that socket's backlog: the Flux hooks (root) have a socket of their own.
 /// </summary>
+[Collection(RunsAlone.Name)]
 public sealed class ConnectionSlotsSpec
 {
     // Run as the user: opens N idle connections, then one more that asks for status; prints that
@@ -52,7 +53,8 @@ public sealed class ConnectionSlotsSpec
     [Fact]
     public async Task A_user_flooding_the_socket_with_connects_cannot_keep_the_hooks_out()
     {
-        await using var daemon = await DaemonProcess.StartAsync();
+        // The flood takes most of the CPU: the hooks' requests must be answered, however slowly.
+        await using var daemon = await DaemonProcess.StartAsync(settings: new() { ["RequestReadSeconds"] = 30 });
         var start = new ProcessStartInfo("setpriv", ["--reuid", "dcbob", "--regid", "dcbob", "--init-groups", "--", "/usr/bin/python3", "-c", Flooder, daemon.Socket])
         {
             RedirectStandardInput = true,

@@ -17,6 +17,7 @@ namespace Datacrumbs.Specs.Reliability;
 /// half's peak; a leak of one descriptor, thread or a few KiB per lifecycle exceeds them.
 /// RELIABILITY_SOAK_LIFECYCLES sets the count (default 10,000).
 /// </summary>
+[Collection(RunsAlone.Name)]
 public sealed class SoakSpec(ITestOutputHelper output)
 {
     private const int Workers = 16;
