@@ -19,6 +19,7 @@ var retryFor = new Option<double?>("--retry-for")
 {
     Description = "Seconds to keep trying while the daemon restarts (no socket, nothing listening, connection lost, unavailable); "
                   + "within --timeout. Default $DATACRUMBS_RETRY_FOR, else 15 for prolog, epilog and wrapper, 0 for status.",
+    // An unusable $DATACRUMBS_RETRY_FOR is refused like the option (see the validator below).
     DefaultValueFactory = _ => double.TryParse(Environment.GetEnvironmentVariable("DATACRUMBS_RETRY_FOR"), NumberStyles.Float, CultureInfo.InvariantCulture, out var s) ? s : null,
     Recursive = true,
 };
@@ -32,6 +33,16 @@ var root = new RootCommand($"""
     {ExitCodes.Help}
     """);
 root.Options.Add(socket);
+// Seconds from the command line or the environment: a bounded, finite number, or a usage error
+// (a huge value would overflow the deadline).
+const double MaxSeconds = 24 * 3600;
+static bool IsSeconds(double s) => double.IsFinite(s) && s is >= 0 and <= MaxSeconds;
+foreach (var seconds in new[] { timeout, retryFor })
+    seconds.Validators.Add(result =>
+    {
+        if (result.GetValueOrDefault<double?>() is { } s && !IsSeconds(s))
+            result.AddError($"{result.Option.Name} must be a number of seconds from 0 to {MaxSeconds}, not {s}");
+    });
 root.Options.Add(timeout);
 root.Options.Add(retryFor);
 

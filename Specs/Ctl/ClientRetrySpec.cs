@@ -107,4 +107,17 @@ public sealed class ClientRetrySpec : IDisposable
         Assert.Equal(Outcome.Stopped, (await daemon.SendAsync(WrapperRequests.Stop(job))).Outcome);
         Assert.Empty(daemon.Leftovers());
     }
+
+    [Theory]
+    [InlineData("--retry-for", "1e300")]
+    [InlineData("--retry-for", "-3")]
+    [InlineData("--retry-for", "NaN")]
+    [InlineData("--timeout", "1e300")]
+    public async Task A_number_of_seconds_that_is_not_one_is_a_usage_error_naming_the_option(string option, string value)
+    {
+        var run = await CtlAsync(SocketPath, "epilog", "--job", "fNH", option, value);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains($"{option} must be a number of seconds from 0 to 86400", run.Stderr);
+    }
 }
