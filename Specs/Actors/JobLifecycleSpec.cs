@@ -9,6 +9,7 @@ namespace Datacrumbs.Specs.Actors;
 public sealed class JobLifecycleSpec(ITestOutputHelper output) : VirtualTimeSpec(output)
 {
     private static readonly JobId Job = JobId.Parse("ƒLUv");
+    private const uint JobUid = 60001; // simulated: the in-memory ports never look it up
     private static readonly LifecycleTimeouts Timeouts = new();
     private readonly FakePorts _ports = new();
 
@@ -16,9 +17,9 @@ public sealed class JobLifecycleSpec(ITestOutputHelper output) : VirtualTimeSpec
     {
         var parent = CreateTestProbe();
         Sys.ActorOf(Props.Create(() => new ParentProxy(
-            JobLifecycle.ForProlog(new JobRequest(Job, 1001), _ports.Ports, Timeouts), parent.Ref)));
+            JobLifecycle.ForProlog(new JobRequest(Job, JobUid), _ports.Ports, Timeouts), parent.Ref)));
         var lifecycle = parent.ExpectMsg<IActorRef>();
-        lifecycle.Tell(new Prolog(new JobRequest(Job, 1001)), TestActor);
+        lifecycle.Tell(new Prolog(new JobRequest(Job, JobUid)), TestActor);
         return (lifecycle, parent);
     }
 
@@ -70,7 +71,7 @@ public sealed class JobLifecycleSpec(ITestOutputHelper output) : VirtualTimeSpec
         Assert.Equal(unitWasStarted, _ports.Calls.Contains($"stop {Job}"));
 
         // The failure is held for duplicate prologs until the epilog, which ends the job.
-        lifecycle.Tell(new Prolog(new JobRequest(Job, 1001)), TestActor);
+        lifecycle.Tell(new Prolog(new JobRequest(Job, JobUid)), TestActor);
         Assert.Equal(failed, ExpectMsg<JobAnswer>());
         lifecycle.Tell(new Epilog(Job), TestActor);
         ExpectAnswer(Outcome.Stopped);
@@ -158,7 +159,7 @@ public sealed class JobLifecycleSpec(ITestOutputHelper output) : VirtualTimeSpec
     {
         var (lifecycle, _) = StartProlog();
         var secondRank = CreateTestProbe();
-        lifecycle.Tell(new Prolog(new JobRequest(Job, 1001)), secondRank);
+        lifecycle.Tell(new Prolog(new JobRequest(Job, JobUid)), secondRank);
 
         var first = ExpectAnswer(Outcome.Ready);
         Assert.Equal(first, secondRank.ExpectMsg<JobAnswer>());
@@ -205,7 +206,7 @@ public sealed class JobLifecycleSpec(ITestOutputHelper output) : VirtualTimeSpec
         parent.FishForMessage<JobEnded>(_ => true);
 
         // A duplicate the supervisor forwarded before it heard of the end: never dropped.
-        var late = new Prolog(new JobRequest(Job, 1001));
+        var late = new Prolog(new JobRequest(Job, JobUid));
         lifecycle.Tell(late, TestActor);
 
         Assert.Same(late, parent.ExpectMsg<Prolog>());

@@ -12,7 +12,8 @@ public sealed class JobSupervisorSpec(ITestOutputHelper output) : VirtualTimeSpe
 
     private IActorRef Supervisor() => Sys.ActorOf(JobSupervisor.Props(_ports.Ports, new LifecycleTimeouts()));
 
-    private static Prolog PrologOf(JobId job) => new(new JobRequest(job, 1001));
+    private const uint AliceUid = 60001, BobUid = 60002; // simulated: the in-memory ports never look them up
+    private static Prolog PrologOf(JobId job) => new(new JobRequest(job, AliceUid));
 
     private List<JobStatus> Status(IActorRef supervisor)
     {
@@ -125,7 +126,7 @@ public sealed class JobSupervisorSpec(ITestOutputHelper output) : VirtualTimeSpe
         _ports.ProbeCopies[leftover] = 0;
         var supervisor = Supervisor();
 
-        supervisor.Tell(new AdoptJobs([new AdoptedJob(running, 1001, "dcalice")], [leftover]), ActorRefs.NoSender);
+        supervisor.Tell(new AdoptJobs([new AdoptedJob(running, AliceUid, "dcalice")], [leftover]), ActorRefs.NoSender);
 
         AwaitAssert(() => Assert.True(_ports.NothingLeftOf(leftover)));
         var adopted = Status(supervisor).Single(s => s.Job == running.ToString());
@@ -145,11 +146,11 @@ public sealed class JobSupervisorSpec(ITestOutputHelper output) : VirtualTimeSpe
     public void Status_shows_each_user_only_their_own_jobs()
     {
         var supervisor = Supervisor();
-        supervisor.Tell(new Prolog(new JobRequest(new JobId(100), 1001)), TestActor);
-        supervisor.Tell(new Prolog(new JobRequest(new JobId(101), 1002)), TestActor);
+        supervisor.Tell(new Prolog(new JobRequest(new JobId(100), AliceUid)), TestActor);
+        supervisor.Tell(new Prolog(new JobRequest(new JobId(101), BobUid)), TestActor);
         ReceiveN(2);
 
-        supervisor.Tell(new StatusQuery(1002), TestActor);
+        supervisor.Tell(new StatusQuery(BobUid), TestActor);
         var mine = ExpectMsg<StatusReport>().Jobs;
 
         Assert.Equal([new JobId(101).ToString()], mine.Select(s => s.Job));

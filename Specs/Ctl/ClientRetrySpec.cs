@@ -29,13 +29,13 @@ public sealed class ClientRetrySpec : IDisposable
     {
         await using var daemon = new ScriptedDaemon(SocketPath, ScriptedDaemon.HangUp, ScriptedDaemon.HangUp, Answer(Outcome.Ready));
 
-        var run = await CtlAsync(SocketPath, "prolog", "--job", "fNH", "--uid", "1001");
+        var run = await CtlAsync(SocketPath, "prolog", "--job", "fNH", "--uid", "60001");
 
         Assert.True(run.ExitCode == 0, run.Stdout + run.Stderr);
         Assert.Equal("datacrumbs: fNH: ready: scripted", run.Stdout.Trim());
         Assert.Empty(run.Stderr); // the hook passes on the first line: retries say nothing
         Assert.Equal(3, daemon.Requests.Count);
-        Assert.All(daemon.Requests, r => Assert.Equal((Operation.Prolog, "fNH", 1001u), (r.Op, r.Job, r.Uid)));
+        Assert.All(daemon.Requests, r => Assert.Equal((Operation.Prolog, "fNH", 60001u), (r.Op, r.Job, r.Uid)));
     }
 
     [Fact]
@@ -56,7 +56,7 @@ public sealed class ClientRetrySpec : IDisposable
     {
         await using var daemon = new ScriptedDaemon(SocketPath, ControlReply.Error(ReplyStatus.BadRequest, "'x' is not a job id"), Answer(Outcome.Ready));
 
-        var run = await CtlAsync(SocketPath, "prolog", "--job", "fNH", "--uid", "1001");
+        var run = await CtlAsync(SocketPath, "prolog", "--job", "fNH", "--uid", "60001");
 
         Assert.Equal(6, run.ExitCode);
         Assert.Contains("rejected: 'x' is not a job id", run.Stderr);

@@ -102,12 +102,12 @@ public sealed class ConnectionSlotsSpec
             var line = await hoarder.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30));
             var busy = Frames.Decode(System.Text.Encoding.UTF8.GetBytes(line!), WireJson.Default.ControlReply);
             Assert.Equal(ReplyStatus.Unavailable, busy.Status);
-            Assert.Contains("uid 1002", busy.Message);
+            Assert.Contains($"uid {TestUsers.Bob.Uid}", busy.Message);
 
             // While dcbob holds every slot a user may have, the prolog path is served.
             var status = await daemon.SendAsync(new ControlRequest { Op = Operation.Status });
             Assert.Equal(ReplyStatus.Ok, status.Status);
-            Assert.Equal(Outcome.Ready, (await daemon.SendAsync(WrapperRequests.Start(new JobId(7001), 1001, daemon.ProbeFile))).Outcome);
+            Assert.Equal(Outcome.Ready, (await daemon.SendAsync(WrapperRequests.Start(new JobId(7001), TestUsers.Alice.Uid, daemon.ProbeFile))).Outcome);
             Assert.Equal(Outcome.Stopped, (await daemon.SendAsync(WrapperRequests.Stop(new JobId(7001)))).Outcome);
         }
         finally

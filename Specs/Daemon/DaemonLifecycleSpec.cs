@@ -21,7 +21,7 @@ public sealed class DaemonLifecycleSpec() : DaemonSpec()
         var job = JobId.Parse("1234");
         var env = await File.ReadAllTextAsync(Path.Combine(Daemon.RunDir, "datacrumbs-fNH.env"));
         Assert.Contains("DATACRUMBS_JOB_ID=\"fNH\"", env);
-        Assert.Contains("DATACRUMBS_UID=\"1001\"", env);
+        Assert.Contains($"DATACRUMBS_UID=\"{TestUsers.Alice.Uid}\"", env);
         Assert.True(File.Exists(Path.Combine(Daemon.RunDir, "datacrumbs-fNH.ready")));
         var pid = Daemon.TracerPid(job);
         Assert.True(IsAlive(pid));
@@ -42,7 +42,7 @@ public sealed class DaemonLifecycleSpec() : DaemonSpec()
         var job = new JobId(4001);
         await Daemon.TracerBehaves(job.ToString(), "fail");
 
-        var reply = await Daemon.SendAsync(WrapperRequests.Start(job, 1001, Daemon.ProbeFile));
+        var reply = await Daemon.SendAsync(WrapperRequests.Start(job, TestUsers.Alice.Uid, Daemon.ProbeFile));
 
         Assert.Equal(Outcome.Failed, reply.Outcome);
         Assert.Equal(LifecycleState.AwaitingReady, reply.State);
@@ -59,7 +59,7 @@ public sealed class DaemonLifecycleSpec() : DaemonSpec()
         var job = new JobId(4002);
         await daemon.TracerBehaves(job.ToString(), "never-ready");
 
-        var reply = await daemon.SendAsync(WrapperRequests.Start(job, 1001, Daemon.ProbeFile));
+        var reply = await daemon.SendAsync(WrapperRequests.Start(job, TestUsers.Alice.Uid, Daemon.ProbeFile));
 
         Assert.Equal(Outcome.Failed, reply.Outcome);
         Assert.Contains("timed out after 2 s", reply.Message);
@@ -72,7 +72,7 @@ public sealed class DaemonLifecycleSpec() : DaemonSpec()
     {
         var job = new JobId(4003);
         await Daemon.TracerBehaves(job.ToString(), "ignore-term");
-        Assert.Equal(Outcome.Ready, (await Daemon.SendAsync(WrapperRequests.Start(job, 1001, Daemon.ProbeFile))).Outcome);
+        Assert.Equal(Outcome.Ready, (await Daemon.SendAsync(WrapperRequests.Start(job, TestUsers.Alice.Uid, Daemon.ProbeFile))).Outcome);
         var pid = Daemon.TracerPid(job);
 
         var reply = await Daemon.SendAsync(WrapperRequests.Stop(job));
@@ -88,7 +88,7 @@ public sealed class DaemonLifecycleSpec() : DaemonSpec()
     {
         var job = new JobId(4004);
         await Daemon.TracerBehaves(job.ToString(), "fork-child");
-        Assert.Equal(Outcome.Ready, (await Daemon.SendAsync(WrapperRequests.Start(job, 1001, Daemon.ProbeFile))).Outcome);
+        Assert.Equal(Outcome.Ready, (await Daemon.SendAsync(WrapperRequests.Start(job, TestUsers.Alice.Uid, Daemon.ProbeFile))).Outcome);
         var group = Daemon.TracerPid(job);
         var members = ProcessGroup.Members(group);
         Assert.True(members.Count >= 2, $"the tracer and its child, not {members.Count} process(es)");
@@ -102,7 +102,7 @@ public sealed class DaemonLifecycleSpec() : DaemonSpec()
     public async Task Concurrent_duplicate_prologs_of_one_job_start_one_tracer_and_get_the_same_answer()
     {
         var job = new JobId(4005);
-        var replies = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Daemon.SendAsync(WrapperRequests.Start(job, 1001, Daemon.ProbeFile))));
+        var replies = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Daemon.SendAsync(WrapperRequests.Start(job, TestUsers.Alice.Uid, Daemon.ProbeFile))));
 
         Assert.All(replies, r => Assert.Equal(Outcome.Ready, r.Outcome));
         Assert.Single(Directory.EnumerateFiles(Daemon.RunDir, "*.pid"));
@@ -121,7 +121,7 @@ public sealed class DaemonLifecycleSpec() : DaemonSpec()
     public async Task A_daemon_killed_while_jobs_run_adopts_them_on_restart_and_their_epilogs_stop_them()
     {
         var jobs = Enumerable.Range(0, 5).Select(i => new JobId(5000 + (ulong)i)).ToList();
-        foreach (var reply in await Task.WhenAll(jobs.Select(j => Daemon.SendAsync(WrapperRequests.Start(j, 1001, Daemon.ProbeFile)))))
+        foreach (var reply in await Task.WhenAll(jobs.Select(j => Daemon.SendAsync(WrapperRequests.Start(j, TestUsers.Alice.Uid, Daemon.ProbeFile)))))
             Assert.Equal(Outcome.Ready, reply.Outcome);
         var pids = jobs.Select(Daemon.TracerPid).ToList();
 

@@ -9,7 +9,9 @@ namespace Datacrumbs.Specs.Probes;
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public static class ProbeFixtures
 {
-    public const uint AliceUid = 1001, BobUid = 1002;
+    /// <summary>The real test users' uids, looked up (see <see cref="TestUsers"/>).</summary>
+    public static uint AliceUid => TestUsers.Alice.Uid;
+    public static uint BobUid => TestUsers.Bob.Uid;
 
     public const string SampleProbes = """
         [{"type":0,"name":"sys","functions":["openat","read","write","close"]},

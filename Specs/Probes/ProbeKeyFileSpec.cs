@@ -1,4 +1,5 @@
 using Datacrumbs.Messages.Probes;
+using Datacrumbs.Specs.Harness;
 using static Datacrumbs.Specs.Probes.ProbeFixtures;
 
 namespace Datacrumbs.Specs.Probes;
@@ -35,7 +36,7 @@ public sealed class ProbeKeyFileSpec
         WriteFile(dir["keys"], System.Text.Encoding.UTF8.GetBytes($"k {NewSecretBase64()}\n"), 0b110_000_000);
         await ChownAsync(dir["keys"], "dcalice");
         var e = Assert.Throws<UnauthorizedAccessException>(() => ProbeKeyRing.LoadFile(dir["keys"]));
-        Assert.Equal($"key file {dir["keys"]} is owned by uid 1001; it must be owned by root", e.Message);
+        Assert.Equal($"key file {dir["keys"]} is owned by uid {TestUsers.Alice.Uid}; it must be owned by root", e.Message);
     }
 
     [Theory]

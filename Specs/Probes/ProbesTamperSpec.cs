@@ -15,8 +15,8 @@ public sealed class ProbesTamperSpec
     private static readonly ProbeFileLimits Limits = ProbeFileLimits.Default;
     private static readonly DateTimeOffset Now = DateTimeOffset.UtcNow;
 
-    private static ProbesRejectedException Rejected(byte[] file, uint uid = AliceUid, ProbeKeyRing? keys = null, DateTimeOffset? now = null) =>
-        Assert.Throws<ProbesRejectedException>(() => ProbesDocument.Verify(file, keys ?? Keys, Limits, now ?? Now, uid, "dcalice"));
+    private static ProbesRejectedException Rejected(byte[] file, uint? uid = null, ProbeKeyRing? keys = null, DateTimeOffset? now = null) =>
+        Assert.Throws<ProbesRejectedException>(() => ProbesDocument.Verify(file, keys ?? Keys, Limits, now ?? Now, uid ?? AliceUid, "dcalice"));
 
     /// <summary>Decompress, edit the JSON, compress again with the proper header: a re-packed payload.</summary>
     private static byte[] Repack(byte[] file, Action<JsonObject> edit)
@@ -89,7 +89,7 @@ public sealed class ProbesTamperSpec
     {
         var e = Rejected(SignFor(BobUid, "dcbob", Keys), uid: AliceUid);
         Assert.Equal(ProbeRejection.WrongUser, e.Reason);
-        Assert.Equal("issued to uid 1002 (dcbob), job user is 1001 (dcalice)", e.Message);
+        Assert.Equal($"issued to uid {BobUid} (dcbob), job user is {AliceUid} (dcalice)", e.Message);
     }
 
     [Fact]

@@ -31,10 +31,10 @@ public sealed class SignedProbeAdmissionSpec : IDisposable
     private static (JobRequest, JobMetadata) Alice(string path) =>
         (new JobRequest(Job, AliceUid), new JobMetadata("dcalice", new TracingRequest("yes", path)));
 
-    private async Task<ProbesRejectedException> RefusedAsync(string path, uint uid = AliceUid)
+    private async Task<ProbesRejectedException> RefusedAsync(string path, uint? uid = null)
     {
         var (request, metadata) = Alice(path);
-        var e = await Assert.ThrowsAsync<ProbesRejectedException>(() => _admission.AdmitAsync(request with { Uid = uid }, metadata, CancellationToken.None));
+        var e = await Assert.ThrowsAsync<ProbesRejectedException>(() => _admission.AdmitAsync(request with { Uid = uid ?? AliceUid }, metadata, CancellationToken.None));
         Assert.False(File.Exists(Path.Combine(_run.Path, JobNames.ProbeCopy(Job))));
         return e;
     }
@@ -79,7 +79,7 @@ public sealed class SignedProbeAdmissionSpec : IDisposable
 
         var e = await RefusedAsync(link);
         Assert.Equal(ProbeRejection.Unreadable, e.Reason);
-        Assert.Contains("dcalice (uid 1001) cannot read it", e.Message, StringComparison.Ordinal);
+        Assert.Contains($"dcalice (uid {AliceUid}) cannot read it", e.Message, StringComparison.Ordinal);
         Assert.True(e.Message.Contains("Permission denied"), e.Message);
         Assert.StartsWith($"probe file {link}: ", e.Message);
     }
@@ -94,7 +94,7 @@ public sealed class SignedProbeAdmissionSpec : IDisposable
         var shared = await AliceFileAsync("shared.json.gz", SignFor(BobUid, "dcbob", _keys), 0b110_100_100);
         var e = await RefusedAsync(shared);
         Assert.Equal(ProbeRejection.WrongUser, e.Reason);
-        Assert.EndsWith("issued to uid 1002 (dcbob), job user is 1001 (dcalice)", e.Message);
+        Assert.EndsWith($"issued to uid {BobUid} (dcbob), job user is {AliceUid} (dcalice)", e.Message);
     }
 
     [Theory]

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Globalization;
 using System.Net.Sockets;
 using System.Text;
 using Datacrumbs.Messages.Probes;
@@ -40,10 +41,11 @@ public sealed class SignerProcessSpec(SignerFixture signer) : IClassFixture<Sign
     }
 
     [Theory]
-    [InlineData("dcalice", 1001u)]
-    [InlineData("dcbob", 1002u)]
-    public async Task A_user_gets_a_document_signed_for_their_own_uid_as_the_kernel_reports_it(string user, uint uid)
+    [InlineData("dcalice")]
+    [InlineData("dcbob")]
+    public async Task A_user_gets_a_document_signed_for_their_own_uid_as_the_kernel_reports_it(string user)
     {
+        var uid = TestUsers.Lookup(user).Uid;
         var (result, output) = await SignAsUserAsync(user, SampleProbes);
 
         Assert.True(result.ExitCode == 0, result.Stderr + result.Stdout);
@@ -59,21 +61,21 @@ public sealed class SignerProcessSpec(SignerFixture signer) : IClassFixture<Sign
         var (_, output) = await SignAsUserAsync("dcalice", SampleProbes);
         var (show, _) = await ClientAsync("dcalice", "show", output);
         Assert.Equal(0, show.ExitCode);
-        Assert.Contains("issued to:  dcalice (uid 1001)", show.Stdout);
+        Assert.Contains($"issued to:  dcalice (uid {AliceUid})", show.Stdout);
         Assert.Contains("[1] type 2 ior: 2060, 2061; binary /usr/bin/ior; also include_offsets", show.Stdout);
 
-        var verify = await Run.CommandAsync("dotnet", [Cli, "probes", "verify", output, "--key-file", signer.KeyFile, "--uid", "1001"]);
+        var verify = await Run.CommandAsync("dotnet", [Cli, "probes", "verify", output, "--key-file", signer.KeyFile, "--uid", AliceUid.ToString(CultureInfo.InvariantCulture)]);
         Assert.Equal(0, verify.ExitCode);
-        Assert.Contains("valid: 2 probes for dcalice (uid 1001), key site-2025", verify.Stdout);
-        var wrongUser = await Run.CommandAsync("dotnet", [Cli, "probes", "verify", output, "--key-file", signer.KeyFile, "--uid", "1002"]);
+        Assert.Contains($"valid: 2 probes for dcalice (uid {AliceUid}), key site-2025", verify.Stdout);
+        var wrongUser = await Run.CommandAsync("dotnet", [Cli, "probes", "verify", output, "--key-file", signer.KeyFile, "--uid", BobUid.ToString(CultureInfo.InvariantCulture)]);
         Assert.Equal(1, wrongUser.ExitCode);
-        Assert.Contains("rejected: issued to uid 1001 (dcalice), job user is 1002", wrongUser.Stderr);
+        Assert.Contains($"rejected: issued to uid {AliceUid} (dcalice), job user is {BobUid}", wrongUser.Stderr);
     }
 
     [Fact]
     public async Task A_request_cannot_name_the_uid_to_sign_for()
     {
-        var reply = await RawAsync(Encoding.UTF8.GetBytes($$"""{"probes":{{SampleProbes}},"uid":1002}"""));
+        var reply = await RawAsync(Encoding.UTF8.GetBytes($$"""{"probes":{{SampleProbes}},"uid":{{BobUid}}}"""));
         Assert.Equal(SignStatus.BadRequest, reply.Status);
         Assert.Contains("uid", reply.Message);
         Assert.Null(reply.File);

@@ -7,7 +7,7 @@ using Datacrumbs.Specs.Harness;
 namespace Datacrumbs.Specs.Reliability;
 
 /// <summary>
-/// Who may do what, with the real users dcalice (1001), dcbob (1002) and flux (the configured
+/// Who may do what, with the real users dcalice, dcbob and flux (the configured
 /// caller) running the real datacrumbsctl: ordinary users cannot start or stop tracing for any
 /// job and see only their own status rows; the daemon refuses a run dir others could write.
 /// </summary>
@@ -33,12 +33,12 @@ public sealed class AuthorizationSpec() : DaemonSpec(new() { ["AllowedCallers"] 
 
     public static TheoryData<string, string[], string> OtherPeoplesJobs => new()
     {
-        { "dcbob", ["prolog", "--job", "8001", "--uid", "1001"], "uid 1002 may not prolog" },
-        { "dcbob", ["epilog", "--job", "8001"], "uid 1002 may not epilog" },
-        { "dcbob", ["wrapper", "start", "8001", "dcalice", "PROBES"], "uid 1002 may not prolog" },
-        { "dcbob", ["wrapper", "stop", "8001", "PROBES"], "uid 1002 may not epilog" },
-        { "dcalice", ["prolog", "--job", "8001", "--uid", "1001"], "uid 1001 may not prolog" }, // not even for a job of one's own
-        { "dcalice", ["epilog", "--job", "8001"], "uid 1001 may not epilog" },
+        { "dcbob", ["prolog", "--job", "8001", "--uid", "{uid:dcalice}"], "uid {uid:dcbob} may not prolog" },
+        { "dcbob", ["epilog", "--job", "8001"], "uid {uid:dcbob} may not epilog" },
+        { "dcbob", ["wrapper", "start", "8001", "dcalice", "PROBES"], "uid {uid:dcbob} may not prolog" },
+        { "dcbob", ["wrapper", "stop", "8001", "PROBES"], "uid {uid:dcbob} may not epilog" },
+        { "dcalice", ["prolog", "--job", "8001", "--uid", "{uid:dcalice}"], "uid {uid:dcalice} may not prolog" }, // not even for a job of one's own
+        { "dcalice", ["epilog", "--job", "8001"], "uid {uid:dcalice} may not epilog" },
     };
 
     [Theory]
@@ -46,12 +46,12 @@ public sealed class AuthorizationSpec() : DaemonSpec(new() { ["AllowedCallers"] 
     public async Task An_ordinary_user_cannot_start_or_stop_tracing(string user, string[] args, string expected)
     {
         var job = new JobId(8001);
-        Assert.Equal(Outcome.Ready, (await Daemon.SendAsync(WrapperRequests.Start(job, 1001, Daemon.ProbeFile))).Outcome);
+        Assert.Equal(Outcome.Ready, (await Daemon.SendAsync(WrapperRequests.Start(job, TestUsers.Alice.Uid, Daemon.ProbeFile))).Outcome);
 
-        var result = await Daemon.CtlAsync(user, args.Select(a => a == "PROBES" ? Daemon.ProbeFile : a).ToArray());
+        var result = await Daemon.CtlAsync(user, args.Select(a => a == "PROBES" ? Daemon.ProbeFile : TestUsers.Expand(a)).ToArray());
 
         Assert.Equal(4, result.ExitCode);
-        Assert.Contains(expected, result.Stderr);
+        Assert.Contains(TestUsers.Expand(expected), result.Stderr);
         Assert.Contains("only root and the Flux instance owner may start or stop tracing", result.Stderr);
         var status = await Daemon.SendAsync(new ControlRequest { Op = Operation.Status });
         Assert.Equal(LifecycleState.Ready, Assert.Single(status.Jobs!).State); // untouched
@@ -76,8 +76,8 @@ public sealed class AuthorizationSpec() : DaemonSpec(new() { ["AllowedCallers"] 
     {
         var alices = new JobId(8003);
         var bobs = new JobId(8004);
-        Assert.Equal(Outcome.Ready, (await Daemon.SendAsync(WrapperRequests.Start(alices, 1001, Daemon.ProbeFile))).Outcome);
-        Assert.Equal(Outcome.Ready, (await Daemon.SendAsync(WrapperRequests.Start(bobs, 1002, Daemon.ProbeFile))).Outcome);
+        Assert.Equal(Outcome.Ready, (await Daemon.SendAsync(WrapperRequests.Start(alices, TestUsers.Alice.Uid, Daemon.ProbeFile))).Outcome);
+        Assert.Equal(Outcome.Ready, (await Daemon.SendAsync(WrapperRequests.Start(bobs, TestUsers.Bob.Uid, Daemon.ProbeFile))).Outcome);
 
         var bob = await Daemon.CtlAsync("dcbob", "status", "--json");
         var alice = await Daemon.CtlAsync("dcalice", "status", "--json");
@@ -110,7 +110,7 @@ public sealed class AuthorizationSpec() : DaemonSpec(new() { ["AllowedCallers"] 
 
     public static TheoryData<string, string> UnsafeRunDirs => new()
     {
-        { "owned by dcalice", "is owned by uid 1001, not by the daemon's uid 0; fix with: chown 0" },
+        { "owned by dcalice", "is owned by uid {uid:dcalice}, not by the daemon's uid 0; fix with: chown 0" },
         { "mode 0777", "is writable by group or others (mode 777); fix with: chmod 755" },
         { "mode 0775", "is writable by group or others (mode 775); fix with: chmod 755" },
         { "a symlink", "is not a directory (a symlink or a file is there); remove it or choose another RunDir" },
@@ -142,7 +142,7 @@ public sealed class AuthorizationSpec() : DaemonSpec(new() { ["AllowedCallers"] 
             var result = await Run.CommandAsync(Path.Combine(DaemonProcess.BinDir, "datacrumbsd"), ["--config", config], TimeSpan.FromSeconds(30));
 
             Assert.Equal(1, result.ExitCode);
-            Assert.Contains($"run dir {runDir} {expected}", result.Stderr);
+            Assert.Contains($"run dir {runDir} {TestUsers.Expand(expected)}", result.Stderr);
             Assert.False(File.Exists(Path.Combine(runDir, "datacrumbsd.sock")));
         }
         finally

@@ -49,7 +49,7 @@ public sealed class CrashRestartSpec(ITestOutputHelper output) : IAsyncLifetime,
 
     private string ControlDir => Path.Combine(_workDir, "standin");
 
-    ControlRequest ICrashNode.Prolog(JobId job) => WrapperRequests.Start(job, 1001, _probes);
+    ControlRequest ICrashNode.Prolog(JobId job) => WrapperRequests.Start(job, TestUsers.Alice.Uid, _probes);
 
     Task<ControlReply> ICrashNode.SendAsync(ControlRequest request) => _daemon!.SendAsync(request);
 

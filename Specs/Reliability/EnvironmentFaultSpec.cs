@@ -37,7 +37,7 @@ public sealed class EnvironmentFaultSpec
 
             // Completely full: the probe copy, the first file a prolog writes, cannot be made.
             await FillAsync(filler, leave: 0);
-            var full = await daemon.SendAsync(WrapperRequests.Start(new JobId(7001), 1001, probes));
+            var full = await daemon.SendAsync(WrapperRequests.Start(new JobId(7001), TestUsers.Alice.Uid, probes));
             Assert.Equal(Outcome.Failed, full.Outcome);
             Assert.Equal(LifecycleState.Resolving, full.State);
             Assert.Contains("No space left on device", full.Message);
@@ -45,7 +45,7 @@ public sealed class EnvironmentFaultSpec
 
             // One page left: the probe copy fits, the env file does not.
             await FillAsync(filler, leave: 4096);
-            var env = await daemon.SendAsync(WrapperRequests.Start(new JobId(7002), 1001, probes));
+            var env = await daemon.SendAsync(WrapperRequests.Start(new JobId(7002), TestUsers.Alice.Uid, probes));
             Assert.Equal(Outcome.Failed, env.Outcome);
             Assert.Equal(LifecycleState.WritingEnv, env.State);
             Assert.Contains("No space left on device", env.Message);
@@ -54,7 +54,7 @@ public sealed class EnvironmentFaultSpec
 
             File.Delete(filler);
             var job = new JobId(7003);
-            Assert.Equal(Outcome.Ready, (await daemon.SendAsync(WrapperRequests.Start(job, 1001, probes))).Outcome);
+            Assert.Equal(Outcome.Ready, (await daemon.SendAsync(WrapperRequests.Start(job, TestUsers.Alice.Uid, probes))).Outcome);
             Assert.Equal(Outcome.Stopped, (await daemon.SendAsync(WrapperRequests.Stop(job))).Outcome);
             Assert.Empty(daemon.Leftovers());
         }
@@ -85,7 +85,7 @@ public sealed class EnvironmentFaultSpec
         for (var i = 0; i < 3; i++)
         {
             var job = new JobId(7100 + (ulong)i);
-            Assert.Equal(Outcome.Ready, (await daemon.SendAsync(WrapperRequests.Start(job, 1001, probes))).Outcome);
+            Assert.Equal(Outcome.Ready, (await daemon.SendAsync(WrapperRequests.Start(job, TestUsers.Alice.Uid, probes))).Outcome);
             Assert.Equal(Outcome.Stopped, (await daemon.SendAsync(WrapperRequests.Stop(job))).Outcome);
         }
 
@@ -105,7 +105,7 @@ public sealed class EnvironmentFaultSpec
             ["FluxCommand"] = flux.Command,
             ["Timeouts"] = new Dictionary<string, double> { ["Resolve"] = 2, ["Ready"] = 30, ["Stop"] = 20 },
         });
-        ControlRequest Prolog(ulong id) => new() { Op = Operation.Prolog, Job = id.ToString(), Uid = 1001, FluxUri = "local:///run/flux/local" };
+        ControlRequest Prolog(ulong id) => new() { Op = Operation.Prolog, Job = id.ToString(), Uid = TestUsers.Alice.Uid, FluxUri = "local:///run/flux/local" };
 
         var failed = await daemon.SendAsync(Prolog(7201));
         Assert.Equal(Outcome.Failed, failed.Outcome);

@@ -86,10 +86,10 @@ public sealed class HostileInputSpec(HostileDaemon fixture) : IClassFixture<Host
         { "invalid UTF-8", RawClient.Frame([.. "{\"op\":\"Epilog\",\"job\":\""u8.ToArray(), 0xff, 0xfe, .. "\"}"u8.ToArray()]), "is not a valid ControlRequest" },
         { "lone surrogate", RawClient.Frame("""{"op":"Epilog","job":"\ud800"}"""), "is not a valid ControlRequest" },
         { "nesting too deep", RawClient.Frame("""{"op":"Status","metadata":""" + new string('[', 200) + new string(']', 200) + "}"), "is not a valid ControlRequest" },
-        { "metadata of the wrong shape", RawClient.Frame("""{"op":"Prolog","job":"1","uid":1001,"metadata":"yes"}"""), "Path: $.metadata" },
-        { "metadata without probe_file", RawClient.Frame("""{"op":"Prolog","job":"1","uid":1001,"metadata":{"enable":"yes"}}"""), "'probe_file'" },
-        { "metadata with null probe_file", RawClient.Frame("""{"op":"Prolog","job":"1","uid":1001,"metadata":{"enable":"yes","probe_file":null}}"""), "null" },
-        { "metadata with null enable", RawClient.Frame("""{"op":"Prolog","job":"1","uid":1001,"metadata":{"enable":null,"probe_file":"/p"}}"""), "null" },
+        { "metadata of the wrong shape", RawClient.Frame("""{"op":"Prolog","job":"1","uid":4242,"metadata":"yes"}"""), "Path: $.metadata" },
+        { "metadata without probe_file", RawClient.Frame("""{"op":"Prolog","job":"1","uid":4242,"metadata":{"enable":"yes"}}"""), "'probe_file'" },
+        { "metadata with null probe_file", RawClient.Frame("""{"op":"Prolog","job":"1","uid":4242,"metadata":{"enable":"yes","probe_file":null}}"""), "null" },
+        { "metadata with null enable", RawClient.Frame("""{"op":"Prolog","job":"1","uid":4242,"metadata":{"enable":null,"probe_file":"/p"}}"""), "null" },
     };
 
     [Theory]
@@ -127,7 +127,7 @@ public sealed class HostileInputSpec(HostileDaemon fixture) : IClassFixture<Host
     {
         foreach (var op in new[] { Operation.Prolog, Operation.Epilog })
         {
-            var reply = await Daemon.SendAsync(new ControlRequest { Op = op, Job = job, Uid = 1001, Metadata = new TracingRequest("yes", fixture.Probes) });
+            var reply = await Daemon.SendAsync(new ControlRequest { Op = op, Job = job, Uid = TestUsers.Alice.Uid, Metadata = new TracingRequest("yes", fixture.Probes) });
             Assert.Equal(ReplyStatus.BadRequest, reply.Status);
             Assert.Contains(expected, reply.Message);
             Assert.True(reply.Message.Length < 1000, $"{what}: the message echoes too much ({reply.Message.Length} characters)");
@@ -152,7 +152,7 @@ public sealed class HostileInputSpec(HostileDaemon fixture) : IClassFixture<Host
     public async Task A_FLUX_URI_with_control_characters_or_of_absurd_length_is_refused(string uri)
     {
         if (uri == "local:///") uri += new string('x', 5000);
-        var reply = await Daemon.SendAsync(new ControlRequest { Op = Operation.Prolog, Job = "6102", Uid = 1001, FluxUri = uri });
+        var reply = await Daemon.SendAsync(new ControlRequest { Op = Operation.Prolog, Job = "6102", Uid = TestUsers.Alice.Uid, FluxUri = uri });
         Assert.Equal(ReplyStatus.BadRequest, reply.Status);
         Assert.Contains("is not a usable URI", reply.Message);
         Assert.DoesNotContain(reply.Message, c => char.IsControl(c));
@@ -177,7 +177,7 @@ public sealed class HostileInputSpec(HostileDaemon fixture) : IClassFixture<Host
     public async Task A_bad_probe_path_fails_the_prolog_with_the_reason_and_leaves_nothing(ulong id, string path, string expected)
     {
         var job = new JobId(id);
-        var reply = await Daemon.SendAsync(WrapperRequests.Start(job, 1001, path));
+        var reply = await Daemon.SendAsync(WrapperRequests.Start(job, TestUsers.Alice.Uid, path));
 
         Assert.Equal(ReplyStatus.Ok, reply.Status);
         Assert.Equal(Outcome.Failed, reply.Outcome);
@@ -195,7 +195,7 @@ public sealed class HostileInputSpec(HostileDaemon fixture) : IClassFixture<Host
         (await Run.CommandAsync("mkfifo", fifo)).EnsureSuccess("mkfifo");
         var job = new JobId(6301);
 
-        var reply = await Daemon.SendAsync(WrapperRequests.Start(job, 1001, fifo));
+        var reply = await Daemon.SendAsync(WrapperRequests.Start(job, TestUsers.Alice.Uid, fifo));
 
         Assert.Equal(Outcome.Failed, reply.Outcome);
         Assert.Contains("is not a regular file", reply.Message);
@@ -209,7 +209,7 @@ public sealed class HostileInputSpec(HostileDaemon fixture) : IClassFixture<Host
         await File.WriteAllBytesAsync(big, new byte[HostileDaemon.MaxProbeBytes + 1]);
         var job = new JobId(6302);
 
-        var reply = await Daemon.SendAsync(WrapperRequests.Start(job, 1001, big));
+        var reply = await Daemon.SendAsync(WrapperRequests.Start(job, TestUsers.Alice.Uid, big));
 
         Assert.Equal(Outcome.Failed, reply.Outcome);
         Assert.Contains($"is {HostileDaemon.MaxProbeBytes + 1} bytes; the limit is {HostileDaemon.MaxProbeBytes}", reply.Message);
@@ -225,7 +225,7 @@ public sealed class HostileInputSpec(HostileDaemon fixture) : IClassFixture<Host
     {
         var reply = await Daemon.SendAsync(new ControlRequest
         {
-            Op = Operation.Prolog, Job = "6303", Uid = 1001, Metadata = new TracingRequest(enable, fixture.Probes),
+            Op = Operation.Prolog, Job = "6303", Uid = TestUsers.Alice.Uid, Metadata = new TracingRequest(enable, fixture.Probes),
         });
         Assert.Equal(Outcome.NotRequested, reply.Outcome);
         Assert.Empty(Daemon.Leftovers());
@@ -241,7 +241,7 @@ public sealed class HostileInputSpec(HostileDaemon fixture) : IClassFixture<Host
         await File.WriteAllBytesAsync(probes, [0x1f, 0x8b]);
         var job = new JobId(6304);
 
-        var reply = await Daemon.SendAsync(WrapperRequests.Start(job, 1001, probes));
+        var reply = await Daemon.SendAsync(WrapperRequests.Start(job, TestUsers.Alice.Uid, probes));
 
         Assert.Equal(Outcome.Ready, reply.Outcome); // the tracer gets the daemon's copy, at a path the daemon chose
         var env = await File.ReadAllTextAsync(Path.Combine(Daemon.RunDir, JobNames.EnvFile(job)));
@@ -273,7 +273,7 @@ public sealed class HostileInputSpec(HostileDaemon fixture) : IClassFixture<Host
         var job = new JobId(id);
         await File.WriteAllTextAsync(Path.Combine(fixture.Flux.Dir, "jobspec.json"), jobspec);
 
-        var reply = await Daemon.SendAsync(new ControlRequest { Op = Operation.Prolog, Job = job.ToString(), Uid = 1001, FluxUri = "local:///run/flux/local" });
+        var reply = await Daemon.SendAsync(new ControlRequest { Op = Operation.Prolog, Job = job.ToString(), Uid = TestUsers.Alice.Uid, FluxUri = "local:///run/flux/local" });
 
         Assert.Equal(ReplyStatus.Ok, reply.Status);
         if (expected is null) Assert.Equal(Outcome.NotRequested, reply.Outcome);
@@ -325,7 +325,7 @@ public sealed class HostileInputSpec(HostileDaemon fixture) : IClassFixture<Host
             }
             var job = new JobId(6501);
 
-            var prolog = await Daemon.SendAsync(WrapperRequests.Start(job, 1001, fixture.Probes));
+            var prolog = await Daemon.SendAsync(WrapperRequests.Start(job, TestUsers.Alice.Uid, fixture.Probes));
             Assert.Equal(Outcome.Ready, prolog.Outcome);
 
             using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
@@ -347,11 +347,11 @@ public sealed class HostileInputSpec(HostileDaemon fixture) : IClassFixture<Host
     public async Task A_client_that_goes_away_before_its_reply_loses_nothing()
     {
         var job = new JobId(6502);
-        var start = Frames.Encode(WrapperRequests.Start(job, 1001, fixture.Probes), WireJson.Default.ControlRequest);
+        var start = Frames.Encode(WrapperRequests.Start(job, TestUsers.Alice.Uid, fixture.Probes), WireJson.Default.ControlRequest);
         using (var gone = await RawClient.ConnectAsync(Daemon.Socket)) await gone.SendAsync(start); // and closed at once
 
         // The prolog went on without its client: a duplicate gets the same answer, the epilog cleans up.
-        Assert.Equal(Outcome.Ready, (await Daemon.SendAsync(WrapperRequests.Start(job, 1001, fixture.Probes))).Outcome);
+        Assert.Equal(Outcome.Ready, (await Daemon.SendAsync(WrapperRequests.Start(job, TestUsers.Alice.Uid, fixture.Probes))).Outcome);
 
         using (var halfway = await RawClient.ConnectAsync(Daemon.Socket))
         {

@@ -158,7 +158,7 @@ public sealed class SoakSpec(ITestOutputHelper output)
             switch (kind)
             {
                 case Kind.BadJobId:
-                    reply = await SendAsync(new ControlRequest { Op = Operation.Prolog, Job = $"job-{i}", Uid = 1001 });
+                    reply = await SendAsync(new ControlRequest { Op = Operation.Prolog, Job = $"job-{i}", Uid = TestUsers.Alice.Uid });
                     Expect(reply.Status == ReplyStatus.BadRequest && reply.Message.Contains("is not a job id"), i, reply);
                     return;
                 case Kind.Garbage:
@@ -169,40 +169,40 @@ public sealed class SoakSpec(ITestOutputHelper output)
                 case Kind.EpilogFirst:
                     reply = await SendAsync(WrapperRequests.Stop(job));
                     Expect(reply.Outcome == Outcome.Stopped, i, reply);
-                    reply = await SendAsync(WrapperRequests.Start(job, 1001, probes));
+                    reply = await SendAsync(WrapperRequests.Start(job, TestUsers.Alice.Uid, probes));
                     Expect(reply.Outcome == Outcome.Canceled, i, reply);
                     return;
                 case Kind.NotRequested:
-                    reply = await SendAsync(new ControlRequest { Op = Operation.Prolog, Job = job.ToString(), Uid = 1001, Metadata = new TracingRequest("no", probes) });
+                    reply = await SendAsync(new ControlRequest { Op = Operation.Prolog, Job = job.ToString(), Uid = TestUsers.Alice.Uid, Metadata = new TracingRequest("no", probes) });
                     Expect(reply.Outcome == Outcome.NotRequested, i, reply);
                     break;
                 case Kind.BadProbePath:
-                    reply = await SendAsync(WrapperRequests.Start(job, 1001, "relative/probes.json.gz"));
+                    reply = await SendAsync(WrapperRequests.Start(job, TestUsers.Alice.Uid, "relative/probes.json.gz"));
                     Expect(reply.Outcome == Outcome.Failed && reply.Message.Contains("is not an absolute path"), i, reply);
                     break;
                 case Kind.DuplicateProlog:
-                    var both = await Task.WhenAll(SendAsync(WrapperRequests.Start(job, 1001, probes)), SendAsync(WrapperRequests.Start(job, 1001, probes)));
+                    var both = await Task.WhenAll(SendAsync(WrapperRequests.Start(job, TestUsers.Alice.Uid, probes)), SendAsync(WrapperRequests.Start(job, TestUsers.Alice.Uid, probes)));
                     Expect(both.All(r => r.Outcome == Outcome.Ready), i, both[0]);
                     break;
                 case Kind.ClientVanishes:
                     Interlocked.Increment(ref _requests); // this one is never read: it counts as answered by the duplicate below
                     using (var gone = await RawClient.ConnectAsync(daemon.Socket))
-                        await gone.SendAsync(Frames.Encode(WrapperRequests.Start(job, 1001, probes), WireJson.Default.ControlRequest));
+                        await gone.SendAsync(Frames.Encode(WrapperRequests.Start(job, TestUsers.Alice.Uid, probes), WireJson.Default.ControlRequest));
                     Interlocked.Increment(ref _replies);
-                    reply = await SendAsync(WrapperRequests.Start(job, 1001, probes));
+                    reply = await SendAsync(WrapperRequests.Start(job, TestUsers.Alice.Uid, probes));
                     Expect(reply.Outcome == Outcome.Ready, i, reply);
                     break;
                 case Kind.TracerFails:
-                    reply = await SendAsync(WrapperRequests.Start(job, 1001, probes));
+                    reply = await SendAsync(WrapperRequests.Start(job, TestUsers.Alice.Uid, probes));
                     Expect(reply.Outcome == Outcome.Failed && reply.Message.Contains("tracer exited with code 3"), i, reply);
                     break;
                 case Kind.TracerExitsAfterReady:
                     // Ready, or failed if the exit is seen before the ready file: both are honest answers.
-                    reply = await SendAsync(WrapperRequests.Start(job, 1001, probes));
+                    reply = await SendAsync(WrapperRequests.Start(job, TestUsers.Alice.Uid, probes));
                     Expect(reply.Outcome is Outcome.Ready or Outcome.Failed, i, reply);
                     break;
                 default:
-                    reply = await SendAsync(WrapperRequests.Start(job, 1001, probes));
+                    reply = await SendAsync(WrapperRequests.Start(job, TestUsers.Alice.Uid, probes));
                     Expect(reply.Outcome == Outcome.Ready, i, reply);
                     break;
             }

@@ -19,7 +19,7 @@ public sealed class TracerFaultSpec() : DaemonSpec()
     public async Task A_tracer_that_crashes_after_ready_is_logged_marked_in_status_and_its_epilog_is_clean()
     {
         var job = new JobId(6001);
-        Assert.Equal(Outcome.Ready, (await Daemon.SendAsync(WrapperRequests.Start(job, 1001, Daemon.ProbeFile))).Outcome);
+        Assert.Equal(Outcome.Ready, (await Daemon.SendAsync(WrapperRequests.Start(job, TestUsers.Alice.Uid, Daemon.ProbeFile))).Outcome);
         var pid = Daemon.TracerPid(job);
 
         await Run.CommandAsync("kill", "-KILL", pid.ToString());
@@ -40,7 +40,7 @@ public sealed class TracerFaultSpec() : DaemonSpec()
     {
         var job = new JobId(6002);
         await Daemon.TracerBehaves(job.ToString(), "fork-child");
-        Assert.Equal(Outcome.Ready, (await Daemon.SendAsync(WrapperRequests.Start(job, 1001, Daemon.ProbeFile))).Outcome);
+        Assert.Equal(Outcome.Ready, (await Daemon.SendAsync(WrapperRequests.Start(job, TestUsers.Alice.Uid, Daemon.ProbeFile))).Outcome);
         var leader = Daemon.TracerPid(job);
         var children = (await GroupAsync(leader)).Where(p => p != leader).ToList();
         Assert.NotEmpty(children);
@@ -59,7 +59,7 @@ public sealed class TracerFaultSpec() : DaemonSpec()
         var job = new JobId(6003);
         await File.WriteAllTextAsync(Path.Combine(Daemon.ControlDir, job.ToString()), "STANDIN_MODE=fail STANDIN_EXIT_CODE=0\n");
 
-        var reply = await Daemon.SendAsync(WrapperRequests.Start(job, 1001, Daemon.ProbeFile));
+        var reply = await Daemon.SendAsync(WrapperRequests.Start(job, TestUsers.Alice.Uid, Daemon.ProbeFile));
 
         Assert.Equal(Outcome.Failed, reply.Outcome);
         Assert.Contains("the tracer unit ended before it was ready: tracer exited with code 0", reply.Message);
@@ -73,7 +73,7 @@ public sealed class TracerFaultSpec() : DaemonSpec()
         var probes = Path.Combine(daemon.WorkDir, "probes.json.gz");
         await File.WriteAllBytesAsync(probes, [0x1f, 0x8b]);
 
-        var reply = await daemon.SendAsync(WrapperRequests.Start(new JobId(6004), 1001, probes));
+        var reply = await daemon.SendAsync(WrapperRequests.Start(new JobId(6004), TestUsers.Alice.Uid, probes));
 
         Assert.Equal(Outcome.Failed, reply.Outcome);
         Assert.Contains("ended before it was ready: tracer exited with code 127", reply.Message);

@@ -52,7 +52,7 @@ public sealed class TracerUnits(SystemdSandbox sandbox)
         var env = new TracerEnvironment([
             new(TracerEnvironment.JobIdKey, job.ToString()),
             new(TracerEnvironment.UserKey, "dcalice"),
-            new(TracerEnvironment.UidKey, "1001"),
+            new(TracerEnvironment.UidKey, TestUsers.Alice.Uid.ToString(System.Globalization.CultureInfo.InvariantCulture)),
             new(TracerEnvironment.ProbeFileKey, ProbeFile),
             new(TracerEnvironment.ReadyFileKey, ReadyFile(job)),
             new(TracerEnvironment.RunIdKey, job.ToString()),

@@ -9,7 +9,7 @@ public class FrameBenchmarks
 {
     private static readonly ControlRequest Request = new()
     {
-        Op = Operation.Prolog, Job = "fELtY71", Uid = 1001, FluxUri = "local:///run/flux/local",
+        Op = Operation.Prolog, Job = "fELtY71", Uid = 60001, FluxUri = "local:///run/flux/local",
     };
     private static readonly ControlReply Reply = new()
     {
