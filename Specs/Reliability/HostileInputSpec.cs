@@ -23,6 +23,7 @@ public sealed class HostileDaemon : IAsyncLifetime
         {
             ["FluxCommand"] = Flux.Command,
             ["MaxConnections"] = 4096,
+            ["RequestReadSeconds"] = 2, // the trickling client meets it within the spec
             ["Timeouts"] = new Dictionary<string, double> { ["Resolve"] = 5, ["Ready"] = 30, ["Stop"] = 20 },
             ["Probes"] = new Dictionary<string, object> { ["RequireSignature"] = false, ["MaxFileBytes"] = MaxProbeBytes },
         });
