@@ -13,6 +13,18 @@ namespace Datacrumbs.Specs.Probes;
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class SignerFixture : IAsyncLifetime
 {
+    private readonly double _clientTimeoutSeconds;
+
+    /// <summary>
+    /// The signer the specs share gives a client 30 s to send its request: a cold `dotnet` client
+    /// started as a new user on a loaded machine can take seconds (with 2 s, policy specs failed on
+    /// a fresh machine). The spec of the timeout itself starts a signer of its own with 2 s.
+    /// </summary>
+    public SignerFixture() : this(30) { }
+
+    // Not public: xunit wants one public constructor on a class fixture.
+    internal SignerFixture(double clientTimeoutSeconds) => _clientTimeoutSeconds = clientTimeoutSeconds;
+
     public readonly TempDir Dir = NewDir();
     public string Secret { get; } = NewSecretBase64();
     public string SocketPath => Dir["sock/signer.sock"];
@@ -26,7 +38,7 @@ public sealed class SignerFixture : IAsyncLifetime
 
     public static string BinaryDir => AppContext.BaseDirectory;
 
-    public static string Config(string socket, string keyFile, double clientTimeoutSeconds = 2) => $$"""
+    public static string Config(string socket, string keyFile, double clientTimeoutSeconds = 30) => $$"""
         {
           // a test site
           "socket": "{{socket}}",
@@ -50,7 +62,7 @@ public sealed class SignerFixture : IAsyncLifetime
     {
         WriteFile(KeyFile, Encoding.UTF8.GetBytes($"site-2025 {Secret}\n"), 0b110_000_000);
         Keys = ProbeKeyRing.LoadFile(KeyFile);
-        File.WriteAllText(Dir["signer.json"], Config(SocketPath, KeyFile));
+        File.WriteAllText(Dir["signer.json"], Config(SocketPath, KeyFile, _clientTimeoutSeconds));
         _process = Start(Dir["signer.json"], line =>
         {
             lock (_output) _output.AppendLine(line);

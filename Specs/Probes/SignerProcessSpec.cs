@@ -116,12 +116,21 @@ public sealed class SignerProcessSpec(SignerFixture signer) : IClassFixture<Sign
     [Fact]
     public async Task An_idle_client_is_disconnected_at_the_client_timeout()
     {
-        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        await socket.ConnectAsync(new UnixDomainSocketEndPoint(signer.SocketPath));
-        var buffer = new byte[1];
-        var n = await socket.ReceiveAsync(buffer).WaitAsync(TimeSpan.FromSeconds(60));
-        Assert.Equal(0, n);
-        Assert.Contains("no complete request within 2 s", signer.Output);
+        var quick = new SignerFixture(clientTimeoutSeconds: 2);
+        await quick.InitializeAsync();
+        try
+        {
+            using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            await socket.ConnectAsync(new UnixDomainSocketEndPoint(quick.SocketPath));
+            var buffer = new byte[1];
+            var n = await socket.ReceiveAsync(buffer).WaitAsync(TimeSpan.FromSeconds(120));
+            Assert.Equal(0, n);
+            Assert.Contains("no complete request within 2 s", quick.Output);
+        }
+        finally
+        {
+            await quick.DisposeAsync();
+        }
     }
 
     [Fact]
