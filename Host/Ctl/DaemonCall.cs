@@ -36,8 +36,11 @@ internal static class DaemonCall
             var retryLeft = (retryFor < timeout ? retryFor : timeout) - clock.Elapsed;
             if (!result.Transient || retryLeft <= pause || ct.IsCancellationRequested)
             {
+                // Whoever had a retry window learns that it was used, even if a slow machine left room for one try only.
                 if (result.Error is { } error)
-                    Console.Error.WriteLine(attempt == 1 ? error : $"{error} (tried {attempt} times in {clock.Elapsed.TotalSeconds:0.#} s)");
+                    Console.Error.WriteLine(attempt == 1 && (!result.Transient || retryFor <= TimeSpan.Zero)
+                        ? error
+                        : $"{error} (tried {attempt} {(attempt == 1 ? "time" : "times")} in {clock.Elapsed.TotalSeconds:0.#} s)");
                 return (result.Reply, result.Exit);
             }
             await Task.Delay(pause, ct);
