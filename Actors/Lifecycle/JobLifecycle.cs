@@ -9,8 +9,9 @@ namespace Datacrumbs.Actors.Lifecycle;
 /// One job on this node, from prolog to epilog:
 /// Resolving -> WritingEnv -> StartingUnit -> AwaitingReady -> Ready -> Stopping -> Done.
 /// Any failure before Ready goes through Failing (stop what was started, remove the files) to
-/// Failed, which keeps the answer for duplicate prologs until the epilog. Every state has a
-/// timer; every port call runs off the actor thread and is cancelled when its state ends.
+/// Failed, which keeps the answer for duplicate prologs until the epilog. Each state is one
+/// behaviour below (what it does with every message); the timed ones run their work off the
+/// actor thread, cancelled when the state ends, and get their result back as a typed message.
 /// </summary>
 public sealed class JobLifecycle : ReceiveActor, IWithTimers
 {
@@ -29,14 +30,11 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
 
     private LifecycleState _state;
     private LifecycleState _failedIn;
-    private DateTimeOffset _stateSince;
     private TimeSpan? _readyAfter;
     private string _user;
     private string? _error;
     private JobAnswer? _prologAnswer;
     private bool _unitMayRun;
-    private bool _ended;
-    private bool _awaitingCommand;
     private int _generation;
     private CancellationTokenSource? _step;
 
@@ -85,17 +83,7 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
         _timeouts = timeouts;
         _user = user ?? (request is null ? "-" : request.Uid.ToString(System.Globalization.CultureInfo.InvariantCulture));
         _createdAt = Now;
-
-        Receive<Prolog>(OnProlog);
-        Receive<Epilog>(OnEpilog);
-        Receive<StepSucceeded>(m => m.Generation == _generation, OnStepSucceeded);
-        Receive<StepFailed>(m => m.Generation == _generation, m => OnStepFailed(Describe(m.Cause)));
-        Receive<StateTimedOut>(m => m.Generation == _generation, m => OnStepFailed($"timed out after {m.After.TotalSeconds:0.###} s"));
-        Receive<UnitExited>(OnUnitExited);
-        // Results of steps that a later state has superseded (cancelled, timed out) are dropped here.
-        Receive<StepSucceeded>(_ => { });
-        Receive<StepFailed>(_ => { });
-        Receive<StateTimedOut>(_ => { });
+        AwaitingCommand();
     }
 
     private DateTimeOffset Now => Context.System.Scheduler.Now;
@@ -106,10 +94,9 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
         switch (_start)
         {
             case LifecycleStart.Prolog or LifecycleStart.Epilog:
-                // Work starts when the command that created this lifecycle arrives: started here, a fast
-                // lifecycle (not requested, nothing to clean) could end before the supervisor's forward of
-                // that command reached it, and the command would be lost with no answer.
-                _awaitingCommand = true;
+                // Work starts when the command that created this lifecycle arrives (AwaitingCommand):
+                // started here, a fast lifecycle (not requested, nothing to clean) could end before the
+                // supervisor's forward of that command reached it, and the command would get no answer.
                 break;
             case LifecycleStart.Leftover:
                 _unitMayRun = true;
@@ -123,7 +110,7 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
             case LifecycleStart.Adopted:
                 _unitMayRun = true;
                 _prologAnswer = Answer(Outcome.Ready, LifecycleState.Ready, "tracing (adopted after a daemon restart)");
-                Enter(LifecycleState.Ready);
+                EnterReady();
                 LogInfo("adopted a running tracer found after a daemon restart");
                 break;
             case LifecycleStart.AfterCrash:
@@ -140,137 +127,175 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
         _step?.Dispose();
     }
 
-    // ---- commands -------------------------------------------------------------------------
+    // ---- the states: each behaviour says what the state does with every message ---------------
 
-    private void OnProlog(Prolog prolog)
+    /// <summary>Created for a command that has not arrived yet (see PreStart).</summary>
+    private void AwaitingCommand()
     {
-        if (BounceIfEnded(prolog)) return;
-        if (_awaitingCommand && _start is LifecycleStart.Prolog)
+        Receive<Prolog>(_ => _start is LifecycleStart.Prolog, _ =>
         {
-            _awaitingCommand = false;
             _prologWaiters.Add(Sender);
             Resolve();
-        }
-        else if (_prologAnswer is not null) Sender.Tell(_prologAnswer);
+        });
+        Receive<Epilog>(_ =>
+        {
+            _epilogWaiters.Add(Sender);
+            _unitMayRun = true; // unknown job: assume the worst and stop whatever may run
+            EnterStopping();
+        });
+        Receive<Prolog>(OnPrologWhileBusy);
+        IgnoreTheRest();
+    }
+
+    private void Resolving()
+    {
+        Receive<Resolved>(IsCurrent, resolved =>
+        {
+            _user = resolved.User;
+            if (resolved.Environment is null) EndNotRequested();
+            else WriteEnv(resolved.Environment);
+        });
+        PrologState();
+    }
+
+    private void WritingEnv()
+    {
+        Receive<EnvWritten>(IsCurrent, _ => StartUnit());
+        PrologState();
+    }
+
+    private void StartingUnit()
+    {
+        Receive<UnitStarted>(IsCurrent, started =>
+        {
+            started.Unit.Exited.PipeTo(Self, success: exit => new UnitExited(exit),
+                failure: e => new UnitExited(new UnitExit($"lost track of the unit: {Describe(e)}")));
+            AwaitReady();
+        });
+        Receive<UnitExited>(exited => EnterFailing(_state, $"the tracer unit ended before it was ready: {exited.Exit.Reason}"));
+        PrologState();
+    }
+
+    private void AwaitingReady()
+    {
+        Receive<TracerReady>(IsCurrent, _ =>
+        {
+            _readyAfter = Elapsed;
+            EnterReady();
+            LogInfo("tracer ready after {ReadyMs} ms", Math.Round(_readyAfter.Value.TotalMilliseconds, 1));
+            AnswerProlog(Answer(Outcome.Ready, LifecycleState.Ready, $"tracing {_job} with {JobNames.Unit(_job)}"));
+        });
+        Receive<UnitExited>(exited => EnterFailing(_state, $"the tracer unit ended before it was ready: {exited.Exit.Reason}"));
+        PrologState();
+    }
+
+    private void Ready()
+    {
+        Receive<Prolog>(OnPrologWhileBusy);
+        Receive<Epilog>(_ =>
+        {
+            _epilogWaiters.Add(Sender);
+            EnterStopping();
+        });
+        Receive<UnitExited>(exited =>
+        {
+            _error = $"the tracer ended after it was ready: {exited.Exit.Reason}";
+            LogWarning("{Cause}; the job runs on untraced, the epilog will clean up", _error);
+            Report(); // status shows the error; the state stays Ready until the epilog
+        });
+        IgnoreTheRest();
+    }
+
+    private void Failing()
+    {
+        Receive<CleanedUp>(IsCurrent, _ => FinishFailing(cleanupError: null));
+        Receive<StepFailed>(IsCurrent, failed => FinishFailing(cleanupError: Describe(failed.Cause)));
+        Receive<StateTimedOut>(IsCurrent, timedOut => FinishFailing(cleanupError: TimedOut(timedOut)));
+        CleanupState();
+    }
+
+    private void Failed()
+    {
+        Receive<Prolog>(OnPrologWhileBusy);
+        Receive<Epilog>(_ =>
+        {
+            _epilogWaiters.Add(Sender);
+            EnterStopping();
+        });
+        IgnoreTheRest();
+    }
+
+    private void Stopping()
+    {
+        Receive<CleanedUp>(IsCurrent, _ => FinishStopping(cleanupError: null));
+        Receive<StepFailed>(IsCurrent, failed => FinishStopping(cleanupError: Describe(failed.Cause)));
+        Receive<StateTimedOut>(IsCurrent, timedOut => FinishStopping(cleanupError: TimedOut(timedOut)));
+        CleanupState();
+    }
+
+    /// <summary>Done or NotRequested: the supervisor stops this actor; commands it forwarded meanwhile go back to it.</summary>
+    private void Ended()
+    {
+        Receive<Prolog>(command => Context.Parent.Forward(command));
+        Receive<Epilog>(command => Context.Parent.Forward(command));
+        IgnoreTheRest();
+    }
+
+    // ---- what states share ----------------------------------------------------------------
+
+    /// <summary>Resolving to AwaitingReady: a failure fails the prolog; an epilog cancels it.</summary>
+    private void PrologState()
+    {
+        Receive<StepFailed>(IsCurrent, failed => EnterFailing(_state, Describe(failed.Cause)));
+        Receive<StateTimedOut>(IsCurrent, timedOut => EnterFailing(_state, TimedOut(timedOut)));
+        Receive<Prolog>(OnPrologWhileBusy);
+        Receive<Epilog>(_ =>
+        {
+            _epilogWaiters.Add(Sender);
+            LogInfo("epilog arrived before the tracer was ready; cancelling the prolog");
+            AnswerProlog(Answer(Outcome.Canceled, _state, $"the epilog arrived while the prolog was in {_state}; tracing was cancelled"));
+            EnterStopping();
+        });
+        IgnoreTheRest();
+    }
+
+    /// <summary>Failing and Stopping are already cleaning up: a command waits for them to finish.</summary>
+    private void CleanupState()
+    {
+        Receive<Prolog>(OnPrologWhileBusy);
+        Receive<Epilog>(_ => _epilogWaiters.Add(Sender));
+        IgnoreTheRest(); // the unit's exit is what a cleanup asks for
+    }
+
+    private void OnPrologWhileBusy(Prolog prolog)
+    {
+        if (_prologAnswer is not null) Sender.Tell(_prologAnswer);
         else if (_state is LifecycleState.Stopping && _start is LifecycleStart.Epilog or LifecycleStart.Leftover)
             Sender.Tell(Answer(Outcome.Canceled, _state, "the job's epilog arrived before its prolog"));
         else _prologWaiters.Add(Sender);
     }
 
-    private void OnEpilog(Epilog epilog)
+    /// <summary>Results of steps that a later state has superseded, and unit exits nobody waits for, are dropped.</summary>
+    private void IgnoreTheRest()
     {
-        if (BounceIfEnded(epilog)) return;
-        _epilogWaiters.Add(Sender);
-        if (_awaitingCommand)
-        {
-            _awaitingCommand = false;
-            _unitMayRun = true; // unknown job: assume the worst and stop whatever may run
-            EnterStopping();
-            return;
-        }
-        switch (_state)
-        {
-            case LifecycleState.Resolving or LifecycleState.WritingEnv or LifecycleState.StartingUnit or LifecycleState.AwaitingReady:
-                LogInfo("epilog arrived before the tracer was ready; cancelling the prolog");
-                AnswerProlog(Answer(Outcome.Canceled, _state, $"the epilog arrived while the prolog was in {_state}; tracing was cancelled"));
-                EnterStopping();
-                break;
-            case LifecycleState.Ready or LifecycleState.Failed:
-                EnterStopping();
-                break;
-            // Failing and Stopping are already cleaning up; the waiter is answered when they finish.
-        }
+        Receive<StepResult>(_ => { });
+        Receive<UnitExited>(_ => { });
     }
 
-    // ---- step results ---------------------------------------------------------------------
-
-    private void OnStepSucceeded(StepSucceeded step)
-    {
-        switch (_state)
-        {
-            case LifecycleState.Resolving:
-                var resolved = (Resolved)step.Result!;
-                _user = resolved.User;
-                if (resolved.Environment is null)
-                {
-                    var notRequested = Answer(Outcome.NotRequested, LifecycleState.NotRequested, "the job did not ask for tracing");
-                    AnswerProlog(notRequested);
-                    Enter(LifecycleState.NotRequested);
-                    End(notRequested);
-                    return;
-                }
-                WriteEnv(resolved.Environment);
-                break;
-            case LifecycleState.WritingEnv:
-                StartUnit();
-                break;
-            case LifecycleState.StartingUnit:
-                var unit = (RunningUnit)step.Result!;
-                unit.Exited.PipeTo(Self, success: exit => new UnitExited(exit),
-                    failure: e => new UnitExited(new UnitExit($"lost track of the unit: {Describe(e)}")));
-                AwaitReady();
-                break;
-            case LifecycleState.AwaitingReady:
-                Timers.Cancel(StateTimer);
-                _readyAfter = Elapsed;
-                Enter(LifecycleState.Ready);
-                LogInfo("tracer ready after {ReadyMs} ms", Math.Round(_readyAfter.Value.TotalMilliseconds, 1));
-                AnswerProlog(Answer(Outcome.Ready, LifecycleState.Ready, $"tracing {_job} with {JobNames.Unit(_job)}"));
-                break;
-            case LifecycleState.Failing:
-                FinishFailing(cleanupError: null);
-                break;
-            case LifecycleState.Stopping:
-                FinishStopping(cleanupError: null);
-                break;
-        }
-    }
-
-    private void OnStepFailed(string cause)
-    {
-        switch (_state)
-        {
-            case LifecycleState.Resolving or LifecycleState.WritingEnv or LifecycleState.StartingUnit or LifecycleState.AwaitingReady:
-                EnterFailing(_state, cause);
-                break;
-            case LifecycleState.Failing:
-                FinishFailing(cleanupError: cause);
-                break;
-            case LifecycleState.Stopping:
-                FinishStopping(cleanupError: cause);
-                break;
-        }
-    }
-
-    private void OnUnitExited(UnitExited exited)
-    {
-        switch (_state)
-        {
-            case LifecycleState.StartingUnit or LifecycleState.AwaitingReady:
-                EnterFailing(_state, $"the tracer unit ended before it was ready: {exited.Exit.Reason}");
-                break;
-            case LifecycleState.Ready:
-                _error = $"the tracer ended after it was ready: {exited.Exit.Reason}";
-                LogWarning("{Cause}; the job runs on untraced, the epilog will clean up", _error);
-                Enter(LifecycleState.Ready);
-                break;
-            // While failing or stopping an exit is what we asked for.
-        }
-    }
+    private bool IsCurrent(StepResult result) => result.Generation == _generation;
 
     // ---- the steps --------------------------------------------------------------------------
 
     private void Resolve()
     {
         LogDebug("prolog: resolving the job's tracing request");
-        var request = _request!;
-        var ports = _ports;
-        Run(LifecycleState.Resolving, _timeouts.Resolve, async ct =>
+        var (request, ports) = (_request!, _ports);
+        Run(LifecycleState.Resolving, Resolving, _timeouts.Resolve, async (generation, ct) =>
         {
             var metadata = await ports.Metadata.ResolveAsync(request, ct).ConfigureAwait(false);
-            if (metadata.Tracing is not { IsEnabled: true }) return new Resolved(metadata.UserName, null);
+            if (metadata.Tracing is not { IsEnabled: true }) return new Resolved(generation, metadata.UserName, null);
             var probe = await ports.Probes.AdmitAsync(request, metadata, ct).ConfigureAwait(false);
-            return new Resolved(metadata.UserName,
+            return new Resolved(generation, metadata.UserName,
                 TracerEnvironment.For(request, metadata, probe, ports.ReadyFiles.PathOf(request.Job)));
         });
     }
@@ -278,10 +303,10 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
     private void WriteEnv(TracerEnvironment environment)
     {
         var (job, ports) = (_job, _ports);
-        Run(LifecycleState.WritingEnv, _timeouts.WriteEnv, async ct =>
+        Run(LifecycleState.WritingEnv, WritingEnv, _timeouts.WriteEnv, async (generation, ct) =>
         {
             await ports.EnvFiles.WriteAsync(job, environment, ct).ConfigureAwait(false);
-            return null;
+            return new EnvWritten(generation);
         });
     }
 
@@ -289,28 +314,31 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
     {
         _unitMayRun = true;
         var (job, ports) = (_job, _ports);
-        Run(LifecycleState.StartingUnit, _timeouts.Start, async ct => await ports.Units.StartAsync(job, ct).ConfigureAwait(false));
+        Run(LifecycleState.StartingUnit, StartingUnit, _timeouts.Start, async (generation, ct) =>
+            new UnitStarted(generation, await ports.Units.StartAsync(job, ct).ConfigureAwait(false)));
     }
 
     private void AwaitReady()
     {
         var (job, ports) = (_job, _ports);
-        Run(LifecycleState.AwaitingReady, _timeouts.Ready, async ct =>
+        Run(LifecycleState.AwaitingReady, AwaitingReady, _timeouts.Ready, async (generation, ct) =>
         {
             await ports.ReadyFiles.WaitAsync(job, ct).ConfigureAwait(false);
-            return null;
+            return new TracerReady(generation);
         });
     }
+
+    private void EnterReady() => Enter(LifecycleState.Ready, Ready);
 
     private void EnterFailing(LifecycleState failedIn, string cause)
     {
         _failedIn = failedIn;
         _error = $"failed in {failedIn}: {cause}";
         LogError("tracing failed in {FailedState}: {Cause}", failedIn, cause);
-        RunCleanup(LifecycleState.Failing);
+        RunCleanup(LifecycleState.Failing, Failing);
     }
 
-    private void EnterStopping() => RunCleanup(LifecycleState.Stopping);
+    private void EnterStopping() => RunCleanup(LifecycleState.Stopping, Stopping);
 
     private void FinishFailing(string? cleanupError)
     {
@@ -319,7 +347,7 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
             _error += $"; cleanup incomplete: {cleanupError}";
             LogError("cleanup after the failure was incomplete: {Cause}", cleanupError);
         }
-        Enter(LifecycleState.Failed);
+        Enter(LifecycleState.Failed, Failed);
         AnswerProlog(Answer(Outcome.Failed, _failedIn, _error!));
         if (_epilogWaiters.Count > 0) EnterStopping(); // an epilog came during the cleanup: make sure, then end
     }
@@ -330,12 +358,13 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
         if (cleanupError is null)
         {
             answer = Answer(Outcome.Stopped, LifecycleState.Done, "tracing stopped; nothing of the job is left on this node");
-            Enter(LifecycleState.Done);
+            Enter(LifecycleState.Done, Ended);
         }
         else
         {
             answer = Answer(Outcome.Failed, LifecycleState.Stopping, $"could not clean up: {cleanupError}");
             LogError("epilog could not clean up: {Cause}", cleanupError);
+            Become(Ended);
         }
         AnswerProlog(Answer(Outcome.Canceled, LifecycleState.Stopping, "the job's epilog ran before tracing was ready"));
         if (cleanupError is null) LogInfo("tracing stopped, nothing left");
@@ -344,11 +373,19 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
         End(answer);
     }
 
+    private void EndNotRequested()
+    {
+        var notRequested = Answer(Outcome.NotRequested, LifecycleState.NotRequested, "the job did not ask for tracing");
+        AnswerProlog(notRequested);
+        Enter(LifecycleState.NotRequested, Ended);
+        End(notRequested);
+    }
+
     /// <summary>Stops the unit if it may run, then removes the env file, ready file and probe copy; reports every failure.</summary>
-    private void RunCleanup(LifecycleState state)
+    private void RunCleanup(LifecycleState state, Action behaviour)
     {
         var (job, ports, stopUnit) = (_job, _ports, _unitMayRun);
-        Run(state, _timeouts.Stop, async ct =>
+        Run(state, behaviour, _timeouts.Stop, async (generation, ct) =>
         {
             var problems = new List<string>();
             async Task Try(string what, Func<Task> action)
@@ -362,7 +399,7 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
             await Try("remove probe copy", () => ports.Probes.ReleaseAsync(job, ct)).ConfigureAwait(false);
             ct.ThrowIfCancellationRequested();
             if (problems.Count > 0) throw new CleanupIncompleteException(string.Join("; ", problems));
-            return null;
+            return new CleanedUp(generation);
         });
     }
 
@@ -370,29 +407,39 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
 
     /// <summary>
     /// Enters a state whose work runs as a task: the previous step is cancelled, the state's
-    /// timer starts, and the result comes back as a message tagged with this generation.
+    /// timer starts, and the result comes back as the step's message, tagged with this generation.
     /// </summary>
-    private void Run(LifecycleState state, TimeSpan timeout, Func<CancellationToken, Task<object?>> work)
+    private void Run<TResult>(LifecycleState state, Action behaviour, TimeSpan timeout, Func<int, CancellationToken, Task<TResult>> work)
+        where TResult : StepResult
     {
         _step?.Cancel();
         _step?.Dispose();
         _step = new CancellationTokenSource();
         var generation = ++_generation;
         var token = _step.Token;
-        Enter(state);
+        Enter(state, behaviour);
         Timers.StartSingleTimer(StateTimer, new StateTimedOut(generation, timeout), timeout);
-        Task.Run(() => work(token), token).PipeTo(Self,
-            success: result => new StepSucceeded(generation, result),
+        Task.Run(() => work(generation, token), token).PipeTo(Self,
+            success: result => result,
             failure: e => new StepFailed(generation, e));
     }
 
-    private void Enter(LifecycleState state)
+    /// <summary>
+    /// Enters a state and ends the last one's timer: a state with no work of its own (Ready, Failed)
+    /// has none, so nothing wakes the daemon for it; <see cref="Run{TResult}"/> starts the new one's.
+    /// </summary>
+    private void Enter(LifecycleState state, Action behaviour)
     {
+        Timers.Cancel(StateTimer);
         _state = state;
-        _stateSince = Now;
+        Become(behaviour);
         LogDebug("entered {State}", state);
-        Context.Parent.Tell(new JobStateChanged(_job, _request?.Uid ?? 0, _user, state, _stateSince, _readyAfter, _error));
+        Report();
     }
+
+    /// <summary>Tells the supervisor (and so `status`) where this job is.</summary>
+    private void Report() =>
+        Context.Parent.Tell(new JobStateChanged(_job, _request?.Uid ?? 0, _user, _state, Now, _readyAfter, _error));
 
     private void AnswerProlog(JobAnswer answer)
     {
@@ -403,20 +450,13 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
 
     /// <summary>
     /// Tells the supervisor, which stops this actor with a PoisonPill: it queues behind any command
-    /// the supervisor forwarded before it heard of the end, and <see cref="BounceIfEnded"/>
-    /// hands those back, so none is lost.
+    /// the supervisor forwarded before it heard of the end, and <see cref="Ended"/> hands those
+    /// back, so none is lost.
     /// </summary>
     private void End(JobAnswer answer)
     {
-        _ended = true;
         Timers.CancelAll();
         Context.Parent.Tell(new JobEnded(_job, answer));
-    }
-
-    private bool BounceIfEnded(object command)
-    {
-        if (_ended) Context.Parent.Forward(command);
-        return _ended;
     }
 
     // Every entry names the job, its user and its state as fields (DATACRUMBS_JOB_ID, _USER, _STATE in the journal).
@@ -429,6 +469,8 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
     private JobAnswer Answer(Outcome outcome, LifecycleState state, string message) =>
         new(_job, outcome, state, message, Elapsed);
 
+    private static string TimedOut(StateTimedOut timedOut) => $"timed out after {timedOut.After.TotalSeconds:0.###} s";
+
     private static string Describe(Exception e) => e switch
     {
         AggregateException { InnerExceptions.Count: 1 } a => Describe(a.InnerExceptions[0]),
@@ -436,11 +478,5 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
         _ => e.Message,
     };
 
-
-    private sealed record Resolved(string User, TracerEnvironment? Environment);
-    private sealed record StepSucceeded(int Generation, object? Result);
-    private sealed record StepFailed(int Generation, Exception Cause);
-    private sealed record StateTimedOut(int Generation, TimeSpan After);
-    private sealed record UnitExited(UnitExit Exit);
     private sealed class CleanupIncompleteException(string message) : Exception(message);
 }

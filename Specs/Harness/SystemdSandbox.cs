@@ -5,9 +5,10 @@ namespace Datacrumbs.Specs.Harness;
 /// <c>systemd-sandbox.sh</c> beside this file (about a second). Its /run is <see cref="RunDir"/>
 /// on the host, so the test process reaches the bus, the journal socket and the daemon's socket
 /// directly; <see cref="ExecAsync"/> runs a command inside (systemctl, journalctl, the daemon).
-/// Share one per test class with <c>IClassFixture&lt;SystemdSandbox&gt;</c>.
+/// Share one per test class with <c>IClassFixture&lt;SystemdSandbox&gt;</c>; the benchmarks
+/// compile this same file (no xunit here: the fixture side is SystemdSandbox.Fixture.cs).
 /// </summary>
-public sealed class SystemdSandbox : IAsyncLifetime
+public sealed partial class SystemdSandbox
 {
     private static readonly string Script = Path.Combine(AppContext.BaseDirectory, "Harness", "systemd-sandbox.sh");
     private Dictionary<string, string> _exports = new();
@@ -28,6 +29,14 @@ public sealed class SystemdSandbox : IAsyncLifetime
         insidePath.StartsWith("/run/", StringComparison.Ordinal)
             ? Path.Combine(RunDir, insidePath["/run/".Length..])
             : throw new ArgumentException($"{insidePath} is not under /run, the only place shared with the host");
+
+    /// <summary>Starts a sandbox for a caller that is not an xunit fixture (the benchmarks); end it with <see cref="DisposeAsync"/>.</summary>
+    public static async Task<SystemdSandbox> StartAsync()
+    {
+        var sandbox = new SystemdSandbox();
+        await sandbox.InitializeAsync();
+        return sandbox;
+    }
 
     public async Task InitializeAsync()
     {
@@ -56,9 +65,15 @@ public sealed class SystemdSandbox : IAsyncLifetime
             new Dictionary<string, string?> { ["SDCI_DIR"] = Dir });
     }
 
+    /// <summary>The command line that runs <paramref name="command"/> inside the sandbox (for a process of one's own).</summary>
+    public string[] Inside(params string[] command) => ["nsenter", "-t", Pid, "-m", "-p", .. command];
+
     /// <summary>Runs a command inside the sandbox's mount and pid namespaces.</summary>
-    public Task<Run.Result> ExecAsync(TimeSpan timeout, params string[] command) =>
-        Run.CommandAsync("nsenter", ["-t", Pid, "-m", "-p", .. command], timeout);
+    public Task<Run.Result> ExecAsync(TimeSpan timeout, params string[] command)
+    {
+        var line = Inside(command);
+        return Run.CommandAsync(line[0], line[1..], timeout);
+    }
 
     public Task<Run.Result> ExecAsync(params string[] command) => ExecAsync(TimeSpan.FromSeconds(60), command);
 

@@ -7,7 +7,6 @@ public static class Paths
     public static string Daemon => Path.Combine(BinDir, "datacrumbsd");
     public static string StandInTracer => Path.Combine(BinDir, "datacrumbs-standin-tracer");
     public static string Reference(string script) => Path.Combine(BinDir, "reference", script);
-    public static string SandboxScript => Path.Combine(BinDir, "systemd-sandbox.sh");
 
     public static string RepoRoot
     {

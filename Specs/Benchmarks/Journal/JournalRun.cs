@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Datacrumbs.Benchmarks.Common;
 using Datacrumbs.Daemon.Journal;
 using Datacrumbs.Messages.Jobs;
+using Datacrumbs.Specs.Harness;
 using Serilog;
 using Serilog.Events;
 
@@ -17,15 +18,22 @@ public static class JournalRun
 {
     public static async Task RunAsync(BenchResults results, int entries, int runs)
     {
-        await using var sandbox = await Sandbox.StartAsync();
-        for (var run = 1; run <= runs; run++)
+        var sandbox = await SystemdSandbox.StartAsync();
+        try
         {
-            Console.WriteLine($"journal run {run}/{runs}");
-            await OneRunAsync(results, sandbox, entries);
+            for (var run = 1; run <= runs; run++)
+            {
+                Console.WriteLine($"journal run {run}/{runs}");
+                await OneRunAsync(results, sandbox, entries);
+            }
+        }
+        finally
+        {
+            await sandbox.DisposeAsync();
         }
     }
 
-    private static async Task OneRunAsync(BenchResults results, Sandbox sandbox, int entries)
+    private static async Task OneRunAsync(BenchResults results, SystemdSandbox sandbox, int entries)
     {
         var tag = Guid.NewGuid().ToString("N");
         using var sink = new JournaldSink(new JournaldSinkOptions { SocketPath = sandbox.JournalSocket, Diagnostics = TextWriter.Null });
@@ -77,7 +85,7 @@ public static class JournalRun
         }
 
         // What the journal holds is what the sink counted as sent.
-        await sandbox.ExecAsync("journalctl", "--sync");
+        (await sandbox.ExecAsync("journalctl", "--sync")).EnsureSuccess("journalctl --sync");
         var stored = await sandbox.ExecAsync("sh", "-c", $"journalctl --no-pager -o cat DATACRUMBS_BENCH_RUN={tag} | wc -l");
         results.Add("journal.stored", "entries found in the journal / entries the sink sent", "%", 100.0 * long.Parse(stored.Stdout.Trim()) / (sent + 1));
     }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Datacrumbs.Benchmarks.Common;
+using Datacrumbs.Specs.Harness;
 using Datacrumbs.Messages.Jobs;
 using Datacrumbs.Messages.Wire;
 
@@ -16,12 +17,24 @@ public sealed class SystemdRun(BenchResults results, string ctl, int samples)
 {
     private const int TracerMs = 250;
     private const string Bench = "/run/bench";
-    private Sandbox _sandbox = null!;
+    private SystemdSandbox _sandbox = null!;
     private uint _uid;
 
     public async Task RunAsync(int runs)
     {
-        await using var sandbox = _sandbox = await Sandbox.StartAsync();
+        _sandbox = await SystemdSandbox.StartAsync();
+        try
+        {
+            await MeasureAsync(runs);
+        }
+        finally
+        {
+            await _sandbox.DisposeAsync();
+        }
+    }
+
+    private async Task MeasureAsync(int runs)
+    {
         _uid = Messages.Unix.UnixAccounts.LookupUid("dcalice") ?? throw new InvalidOperationException("no user dcalice");
         await InstallAsync();
         using var daemon = await StartDaemonAsync();
@@ -67,13 +80,13 @@ public sealed class SystemdRun(BenchResults results, string ctl, int samples)
         File.SetUnixFileMode(Path.Combine(bench, "flux"), (UnixFileMode)0b111_101_101);
 
         // What the installer does: the fixed tracer path points at the site's tracer.
-        await _sandbox.ExecAsync("mkdir", "-p", "/usr/libexec/datacrumbs");
-        await _sandbox.ExecAsync("ln", "-sfn", $"{Bench}/datacrumbs-standin-tracer", "/usr/libexec/datacrumbs/datacrumbs-tracer");
+        (await _sandbox.ExecAsync("mkdir", "-p", "/usr/libexec/datacrumbs")).EnsureSuccess("in the sandbox");
+        (await _sandbox.ExecAsync("ln", "-sfn", $"{Bench}/datacrumbs-standin-tracer", "/usr/libexec/datacrumbs/datacrumbs-tracer")).EnsureSuccess("in the sandbox");
         Directory.CreateDirectory(Path.Combine(_sandbox.UnitDir, "datacrumbs@.service.d"));
         await File.WriteAllTextAsync(Path.Combine(_sandbox.UnitDir, "datacrumbs@.service.d", "standin.conf"),
             "[Service]\nEnvironment=STANDIN_CONTROL_DIR=/run/standin\n");
         File.Copy(Path.Combine(Paths.RepoRoot, "deploy", "systemd", "datacrumbs@.service"), Path.Combine(_sandbox.UnitDir, "datacrumbs@.service"), overwrite: true);
-        await _sandbox.ExecAsync("systemctl", "daemon-reload");
+        (await _sandbox.ExecAsync("systemctl", "daemon-reload")).EnsureSuccess("in the sandbox");
     }
 
     private async Task<Process> StartDaemonAsync()
