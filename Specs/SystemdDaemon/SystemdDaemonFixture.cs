@@ -195,6 +195,12 @@ public class SystemdDaemonFixture : IAsyncLifetime
     {
         Assert.Empty(await TracerUnitsAsync());
         Assert.Empty(RunDirLeftovers());
-        Assert.Equal(IntendedRestarts.ToString(), await ShowAsync(Daemon, "NRestarts"));
+        var restarts = await ShowAsync(Daemon, "NRestarts");
+        if (restarts != IntendedRestarts.ToString())
+        {
+            // Say why: a watchdog timeout, a crash, a kill. systemd and the daemon tell it in the journal.
+            var story = await Sandbox.ExecAsync("journalctl", "--no-pager", "-o", "short-monotonic", "-u", Daemon, "-p", "warning", "-n", "40");
+            Assert.Fail($"{Daemon} restarted {restarts} time(s); the specs restarted it {IntendedRestarts} time(s). The journal:\n{story.Stdout}");
+        }
     }
 }
