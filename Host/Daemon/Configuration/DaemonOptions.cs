@@ -85,10 +85,13 @@ public sealed class DaemonOptions
         /// signer exists yet (demos, test clusters): the tracer then runs any probes a user names.
         /// </summary>
         public bool RequireSignature { get; set; } = true;
-        /// <summary>The signer's keys (root-owned, mode 0600 or 0400): "KEY-ID BASE64" lines, the current one first.</summary>
-        public string KeyFile { get; set; } = "/etc/datacrumbs/probe-keys";
+        /// <summary>The site probe secret, where the DataCrumbs runtime reads it (64 hex characters, root, 0400).</summary>
+        public string SecretFile { get; set; } = Datacrumbs.Messages.Probes.ProbeSecret.RuntimeDefaultPath;
+        /// <summary>Accept files without summary.uid (older upstream signers) when their summary.user is the job's user.</summary>
+        public bool AcceptFilesWithoutUid { get; set; }
         public long MaxFileBytes { get; set; } = 4 * 1024 * 1024;
-        public int MaxDecompressedBytes { get; set; } = 16 * 1024 * 1024;
+        /// <summary>The whole JSON is parsed before the checksum can be checked; upstream's manager signs at most 8 MiB.</summary>
+        public int MaxDecompressedBytes { get; set; } = 8 * 1024 * 1024;
         /// <summary>Reading the file as the job's user: a FIFO or a hung file system stops here.</summary>
         public double ReadTimeoutSeconds { get; set; } = 5;
         public double ClockSkewSeconds { get; set; } = 300;
