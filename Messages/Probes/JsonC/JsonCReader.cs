@@ -7,8 +7,8 @@ namespace Datacrumbs.Messages.Probes.JsonC;
 /// <summary>
 /// Parses strict JSON into the tree json-c 0.16's <c>json_tokener_parse</c> builds from it (see
 /// <see cref="JsonCValue"/>). Input json-c would take but strict JSON forbids (comments, single quotes,
-/// NaN, text after the root, invalid UTF-8, lone surrogates) is refused here: refusing is safe, while
-/// guessing json-c's reading of it is not. Nesting is bounded like json-c's default tokener.
+/// NaN, text after the root, invalid UTF-8, lone surrogates) is refused here, and so are member names
+/// holding U+0000 (json-c cuts them short): refusing is safe, while guessing json-c's reading is not. Nesting is bounded like json-c's default tokener.
 /// </summary>
 public static class JsonCReader
 {
@@ -46,6 +46,8 @@ public static class JsonCReader
                 while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
                 {
                     var name = reader.GetString()!;
+                    // json-c keeps member names as C strings: it would cut this one short at the NUL.
+                    if (name.Contains('\0')) throw new FormatException("a member name contains \\u0000");
                     reader.Read();
                     obj.Set(name, ReadValue(ref reader));
                 }

@@ -3,7 +3,9 @@
  *   mode "plain":   json-c's JSON_C_TO_STRING_PLAIN of the parsed document
  *   mode "payload": the DataCrumbs runtime's signed payload: a new object holding the parsed
  *                   "summary" and "categories" and "checksum_algorithm":"hmac-sha256", PLAIN
- * or "!error" when json_tokener_parse refuses the line (or, in payload mode, a member is missing). */
+ * or "!error" when json-c refuses the line (or, in payload mode, a member is missing). The runtime calls
+ * json_tokener_parse, which is json_tokener_parse_verbose without the error: used here so that a
+ * document that is just `null` (a NULL object) is told apart from a refusal. */
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +19,12 @@ int main(int argc, char **argv)
     ssize_t length;
     while ((length = getline(&line, &capacity, stdin)) >= 0) {
         if (length > 0 && line[length - 1] == '\n') line[length - 1] = '\0';
-        json_object *root = json_tokener_parse(line);
+        enum json_tokener_error error = json_tokener_success;
+        json_object *root = json_tokener_parse_verbose(line, &error);
+        if (!root && error == json_tokener_success && !payload) {
+            puts("null");
+            continue;
+        }
         json_object *out = root, *summary = NULL, *categories = NULL;
         if (root && payload) {
             if (!json_object_object_get_ex(root, "summary", &summary) || !json_object_object_get_ex(root, "categories", &categories)) {
