@@ -26,7 +26,7 @@ public sealed class CrashRestartSpec(ITestOutputHelper output) : IAsyncLifetime,
     {
         _workDir = Directory.CreateTempSubdirectory("datacrumbs-crash-").FullName;
         _probes = Path.Combine(_workDir, "probes.json.gz");
-        await File.WriteAllBytesAsync(_probes, [0x1f, 0x8b]);
+        await File.WriteAllBytesAsync(_probes, DaemonProcess.ValidProbes);
     }
 
     public async Task DisposeAsync()

@@ -72,7 +72,7 @@ public class SystemdDaemonFixture : IAsyncLifetime
             """);
         await DropInAsync("datacrumbs@.service", "spec.conf", $"""
             [Service]
-            Environment=STANDIN_CONTROL_DIR={ControlDir}
+            Environment=STANDIN_CONTROL_DIR={ControlDir} STANDIN_SECRET_FILE={SecretFile} STANDIN_RUN_DIR={RunDir}
             """);
         foreach (var unit in new[] { "datacrumbs@.service", Daemon })
             await File.WriteAllTextAsync(Path.Combine(Sandbox.UnitDir, unit), await File.ReadAllTextAsync(TracerUnits.RepoFile($"deploy/systemd/{unit}")));

@@ -32,8 +32,12 @@ public sealed class DaemonOptions
     public List<string> Tracer { get; set; } = [];
     /// <summary>Extra variables for the tracer under the process backend.</summary>
     public Dictionary<string, string> TracerEnvironment { get; set; } = new();
-    /// <summary>Seconds between SIGTERM and SIGKILL when the process backend stops a tracer.</summary>
-    public double KillAfterSeconds { get; set; } = 10;
+    /// <summary>
+    /// Seconds between SIGINT and SIGKILL when the process backend stops a tracer: the runtime drains
+    /// its maps and closes the gzip trace on SIGINT, which takes a while for a busy job. Matches the
+    /// unit's TimeoutStopSec; Timeouts:Stop must be above it.
+    /// </summary>
+    public double KillAfterSeconds { get; set; } = 300;
     public TimeoutOptions Timeouts { get; set; } = new();
     public FailurePolicy OnFailure { get; set; } = FailurePolicy.Continue;
     /// <summary>Users (names or uids) besides root allowed to start and stop tracing: the Flux instance owner, e.g. "flux".</summary>
@@ -66,7 +70,8 @@ public sealed class DaemonOptions
         public double WriteEnv { get; set; } = 5;
         public double Start { get; set; } = 30;
         public double Ready { get; set; } = 120;
-        public double Stop { get; set; } = 60;
+        /// <summary>Above the tracer's own stop timeout (TimeoutStopSec=300s, KillAfterSeconds), so its SIGKILL lands first.</summary>
+        public double Stop { get; set; } = 330;
 
         public LifecycleTimeouts ToLifecycle() => new()
         {
