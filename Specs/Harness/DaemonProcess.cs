@@ -97,6 +97,8 @@ public sealed class DaemonProcess : IAsyncDisposable
                 ["STANDIN_CONTROL_DIR"] = Path.Combine(workDir, "standin"),
                 ["STANDIN_SECRET_FILE"] = secret,
                 ["STANDIN_RUN_DIR"] = Path.Combine(workDir, "run"),
+                // One full check per distinct document and secret, then only its expiry: the soak starts 10,000 tracers.
+                ["STANDIN_VERIFIED_CACHE"] = Path.Combine(workDir, "standin-verified"),
             },
             ["KillAfterSeconds"] = 1,
             ["RequestReadSeconds"] = 2,

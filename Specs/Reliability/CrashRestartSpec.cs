@@ -18,7 +18,8 @@ public sealed class CrashRestartSpec(ITestOutputHelper output) : IAsyncLifetime,
 
     private static readonly Dictionary<string, object> Settings = new()
     {
-        ["Timeouts"] = new Dictionary<string, double> { ["Ready"] = 1, ["Stop"] = 10 },
+        // Ready leaves room for the stand-in's check of the probe file (a python3 start) besides its delay.
+        ["Timeouts"] = new Dictionary<string, double> { ["Ready"] = 5, ["Stop"] = 10 },
         ["KillAfterSeconds"] = 1,
     };
 
