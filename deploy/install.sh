@@ -324,8 +324,9 @@ cat <<EOF
 Remaining steps$where, as root:
 
  Every compute node:
-   # probe key: the same file as on the login nodes (mode 0600, root), see docs/probes.rst
-   install -m 0600 -o root -g root /dev/null /etc/datacrumbs/probe-keys   # then copy the key in
+   # site probe secret: the login node's file, where the DataCrumbs runtime reads it (root, 0400;
+   # docs/probes.rst). Without it the runtime makes its own and refuses every signed file.
+   install -d /usr/local/share/datacrumbs/data   # then copy .datacrumbs-probe-secret in, mode 0400
    # the Flux instance owner must be in AllowedCallers (default "flux"):
    \${EDITOR:-vi} /etc/datacrumbs/datacrumbsd.json
    ln -sf /etc/datacrumbs/systemd/datacrumbs@.service /etc/systemd/system/datacrumbs@.service
@@ -340,7 +341,7 @@ Remaining steps$where, as root:
    ln -sf /etc/datacrumbs/flux/cli/plugins/datacrumbs.py /etc/flux/cli/plugins/datacrumbs.py
                                             # login/submit nodes and the rank 0 node
  Login node (probe signer):
-   umask 077; printf 'site-$(date +%Y) %s\n' "\$(openssl rand -base64 32)" > /etc/datacrumbs/probe-keys
+   (umask 277; openssl rand -hex 32 | tr -d '\\n' > /usr/local/share/datacrumbs/data/.datacrumbs-probe-secret)
    ln -sf /etc/datacrumbs/systemd/datacrumbs_sign_probes.service /etc/systemd/system/datacrumbs_sign_probes.service
    systemctl daemon-reload
    systemctl enable --now datacrumbs_sign_probes.service

@@ -11,15 +11,15 @@ namespace Datacrumbs.Ctl;
 
 /// <summary>
 /// <c>datacrumbsctl probes sign|verify|show</c>: ask the login node's signer to sign a probe list,
-/// check a signed file with the site key, or print one. Exit codes of <c>sign</c>: 0 signed,
+/// check a signed file with the site secret as the DataCrumbs runtime does, or print one. Exit codes of <c>sign</c>: 0 signed,
 /// 2 usage or unreadable input, 3 signer unreachable, 4 refused by the site policy, 5 no reply in time,
-/// 6 protocol error or the signer could not sign. <c>verify</c>: 0 valid, 1 rejected, 2 usage or key
+/// 6 protocol error or the signer could not sign. <c>verify</c>: 0 valid, 1 rejected, 2 usage or secret
 /// file problem. <c>show</c>: 0 shown, 1 not a readable probes file.
 /// </summary>
 public static class ProbesCommand
 {
     public const string DefaultSignerSocket = "/run/datacrumbs-signer/signer.sock";
-    public const string DefaultKeyFile = "/etc/datacrumbs/probe-keys";
+    public const string DefaultSecretFile = ProbeSecret.RuntimeDefaultPath;
     /// <summary>An input probe list larger than this is refused before it is read.</summary>
     private const int MaxInputBytes = 16 * 1024 * 1024;
 
@@ -34,7 +34,7 @@ public static class ProbesCommand
 
     private static Command CreateSign()
     {
-        var input = new Argument<string>("INPUT") { Description = "DataCrumbs probe list (JSON array of {type, name, functions, ...})" };
+        var input = new Argument<string>("INPUT") { Description = "DataCrumbs categories: a JSON array of {type, name, functions, ...}, or an object {\"categories\": [...], \"summary\": {...}}" };
         var output = new Option<string>("--output", "-o") { Description = "Where to write the signed file (probes.json.gz)", Required = true };
         var socket = new Option<string>("--signer-socket")
         {
@@ -51,14 +51,14 @@ public static class ProbesCommand
     private static Command CreateVerify()
     {
         var file = new Argument<string>("FILE") { Description = "A signed probes file" };
-        var keyFile = new Option<string>("--key-file")
+        var secretFile = new Option<string>("--secret-file")
         {
-            Description = "The site key file (env DATACRUMBS_PROBE_KEYS; the daemon's key file on nodes)",
-            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("DATACRUMBS_PROBE_KEYS") is { Length: > 0 } s ? s : DefaultKeyFile,
+            Description = "The site probe secret (env DATACRUMBS_PROBE_SECRET; default the DataCrumbs runtime's " + DefaultSecretFile + ")",
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("DATACRUMBS_PROBE_SECRET") is { Length: > 0 } s ? s : DefaultSecretFile,
         };
         var uid = new Option<uint?>("--uid") { Description = "Also require the file to be issued to this uid" };
-        var command = new Command("verify", "Check a probes file's signature, key, expiry (and user)") { file, keyFile, uid };
-        command.SetAction(result => Verify(result.GetValue(file)!, result.GetValue(keyFile)!, result.GetValue(uid)));
+        var command = new Command("verify", "Check a probes file as the runtime does (shape, checksum) and its expiry (and user)") { file, secretFile, uid };
+        command.SetAction(result => Verify(result.GetValue(file)!, result.GetValue(secretFile)!, result.GetValue(uid)));
         return command;
     }
 
@@ -72,12 +72,21 @@ public static class ProbesCommand
 
     private static async Task<int> SignAsync(string inputPath, string outputPath, string socketPath, TimeSpan timeout, CancellationToken ct)
     {
-        JsonDocument probes;
+        JsonDocument input;
+        SignRequest request;
         try
         {
             var bytes = ReadBounded(inputPath, MaxInputBytes);
-            probes = JsonDocument.Parse(bytes, CanonicalJson.DocumentOptions);
-            ProbeSpec.ParseList(probes.RootElement);
+            input = JsonDocument.Parse(bytes, new JsonDocumentOptions { MaxDepth = Messages.Probes.JsonC.JsonCReader.MaxDepth });
+            var root = input.RootElement;
+            request = root.ValueKind == JsonValueKind.Object
+                ? new SignRequest
+                {
+                    Categories = root.TryGetProperty("categories", out var c) ? c : throw new FormatException("the object has no \"categories\" array"),
+                    Summary = root.TryGetProperty("summary", out var s) ? s : null,
+                }
+                : new SignRequest { Categories = root };
+            ProbeSpec.ParseList(request.Categories);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or FormatException)
         {
@@ -85,9 +94,9 @@ public static class ProbesCommand
         }
 
         SignReply reply;
-        using (probes)
+        using (input)
         {
-            try { reply = await AskSignerAsync(socketPath, new SignRequest { Probes = probes.RootElement }, timeout, ct); }
+            try { reply = await AskSignerAsync(socketPath, request, timeout, ct); }
             catch (TimeoutException e) { return Say(5, e.Message); }
             catch (SocketException e) { return Say(3, $"cannot reach the probe signer at {socketPath}: {e.Message} (is datacrumbs_sign_probes.service running on this login node?)"); }
             catch (Exception e) when (e is ProtocolException or IOException) { return Say(6, $"protocol error talking to the signer: {e.Message}"); }
@@ -125,20 +134,21 @@ public static class ProbesCommand
         }
     }
 
-    private static int Verify(string path, string keyFile, uint? uid)
+    private static int Verify(string path, string secretFile, uint? uid)
     {
-        ProbeKeyRing keys;
-        try { keys = ProbeKeyRing.LoadFile(keyFile, 0, UnixAccounts.EffectiveUid()); }
+        ProbeSecret secret;
+        try { secret = ProbeSecret.LoadFile(secretFile, 0, UnixAccounts.EffectiveUid()); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
         {
-            return Say(2, $"cannot use key file: {e.Message}");
+            return Say(2, $"cannot use the probe secret: {e.Message}");
         }
         try
         {
             var bytes = ReadBounded(path, (int)ProbeFileLimits.Default.MaxFileBytes);
-            var verified = ProbesDocument.Verify(bytes, keys, ProbeFileLimits.Default, DateTimeOffset.UtcNow, uid);
-            var d = verified.Document;
-            return Say(0, $"{Printable(path)}: valid: {verified.Probes.Count} probes for {Printable(d.User)} (uid {d.Uid}), key {d.KeyId}, expires {d.ExpiresAt}");
+            var verified = ProbesDocument.Verify(bytes, secret, ProbeFileLimits.Default, DateTimeOffset.UtcNow, uid);
+            var b = verified.Binding;
+            var count = verified.Document["categories"] is Messages.Probes.JsonC.JsonCArray a ? a.Items.Count : 0;
+            return Say(0, $"{Printable(path)}: valid: {count} categories for {Printable(b.User ?? "?")} (uid {b.Uid}), expires {ProbeBinding.Describe(b.ExpiresAt)}");
         }
         catch (ProbesRejectedException e) { return Say(1, $"{Printable(path)}: rejected: {e.Message}"); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return Say(1, $"{Printable(path)}: rejected: cannot read: {e.Message}"); }
@@ -146,12 +156,13 @@ public static class ProbesCommand
 
     private static int Show(string path)
     {
-        SignedProbes d;
+        ProbeBinding d;
+        bool signed;
         IReadOnlyList<ProbeSpec> probes;
         try
         {
-            d = ProbesDocument.ReadUnverified(ReadBounded(path, (int)ProbeFileLimits.Default.MaxFileBytes), ProbeFileLimits.Default);
-            probes = ProbeSpec.ParseList(d.Probes);
+            (d, var document, signed) = ProbesDocument.ReadUnverified(ReadBounded(path, (int)ProbeFileLimits.Default.MaxFileBytes), ProbeFileLimits.Default);
+            probes = ProbesDocument.Categories(document);
         }
         catch (Exception e) when (e is ProbesRejectedException or FormatException or IOException or UnauthorizedAccessException)
         {
@@ -159,12 +170,11 @@ public static class ProbesCommand
         }
         var text = new StringBuilder();
         text.AppendLine($"file:       {Printable(path)}");
-        text.AppendLine($"format:     {d.Format}");
-        text.AppendLine($"issued to:  {Printable(d.User)} (uid {d.Uid})");
-        text.AppendLine($"issued at:  {Printable(d.IssuedAt)}");
-        text.AppendLine($"expires at: {Printable(d.ExpiresAt)}");
-        text.AppendLine($"key id:     {Printable(d.KeyId)}");
-        text.AppendLine($"signature:  {(string.IsNullOrEmpty(d.Signature) ? "NONE (not signed)" : "present, not checked here (datacrumbsctl probes verify)")}");
+        text.AppendLine($"schema:     {Printable(d.SchemaVersion ?? "none (no schema_version)")}");
+        text.AppendLine($"issued to:  {Printable(d.User ?? "?")} (uid {(d.Uid is { } u ? u.ToString(System.Globalization.CultureInfo.InvariantCulture) : "NONE: not bound to a user")})");
+        text.AppendLine($"issued at:  {ProbeBinding.Describe(d.IssuedAt)}");
+        text.AppendLine($"expires at: {ProbeBinding.Describe(d.ExpiresAt)}");
+        text.AppendLine($"checksum:   {(signed ? "hmac-sha256, not checked here (datacrumbsctl probes verify)" : "NONE (not signed)")}");
         text.AppendLine($"probes:     {probes.Count} ({probes.Sum(p => p.Functions.Count)} functions)");
         for (var i = 0; i < probes.Count; i++)
         {

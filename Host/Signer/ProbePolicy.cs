@@ -24,7 +24,7 @@ public sealed record ProbePolicy
     public int MaxProbes { get; init; } = 64;
     /// <summary>Functions over all probes together.</summary>
     public int MaxFunctions { get; init; } = 4096;
-    /// <summary>The probe list's canonical JSON size.</summary>
+    /// <summary>The size of the categories (and the caller's summary members) as json-c writes them.</summary>
     public int MaxDocumentBytes { get; init; } = 1024 * 1024;
     public double ValidityHours { get; init; } = 24;
 
@@ -54,10 +54,10 @@ public sealed record ProbePolicy
     }
 
     /// <summary>Null when the probes may be signed for this caller; otherwise the reason they may not.</summary>
-    public string? Check(IReadOnlyList<ProbeSpec> probes, int canonicalBytes, IReadOnlySet<uint> callerGroups, IReadOnlySet<uint> customGids)
+    public string? Check(IReadOnlyList<ProbeSpec> probes, int plainBytes, IReadOnlySet<uint> callerGroups, IReadOnlySet<uint> customGids)
     {
-        if (canonicalBytes > MaxDocumentBytes)
-            return $"the probe list is {canonicalBytes} bytes; the site allows at most {MaxDocumentBytes}";
+        if (plainBytes > MaxDocumentBytes)
+            return $"the probe list is {plainBytes} bytes; the site allows at most {MaxDocumentBytes}";
         if (probes.Count == 0) return "the probe list is empty";
         if (probes.Count > MaxProbes) return $"{probes.Count} probes; the site allows at most {MaxProbes}";
         var functions = probes.Sum(p => p.Functions.Count);

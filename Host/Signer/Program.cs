@@ -24,7 +24,7 @@ SignerServer server;
 try
 {
     var config = SignerConfig.Load(configPath);
-    var keys = ProbeKeyRing.LoadFile(config.KeyFile);
+    var keys = ProbeSecret.LoadFile(config.SecretFile);
     server = new SignerServer(config, keys, TimeProvider.System, Console.Out);
 }
 catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)

@@ -11,8 +11,8 @@ public sealed record SignerConfig
 
     /// <summary>The Unix socket users connect to; created mode 0666 in a root-owned directory.</summary>
     public string Socket { get; init; } = DefaultSocket;
-    /// <summary>Root-owned 0600/0400 file of <c>KEY-ID BASE64-SECRET</c> lines; the first key signs.</summary>
-    public string KeyFile { get; init; } = "/etc/datacrumbs/probe-keys";
+    /// <summary>The site's probe secret, the DataCrumbs runtime's own file (64 hex characters, root, 0400); the same file on every node.</summary>
+    public string SecretFile { get; init; } = Datacrumbs.Messages.Probes.ProbeSecret.RuntimeDefaultPath;
     /// <summary>Clients served at once; more are told the signer is busy.</summary>
     public int MaxClients { get; init; } = 16;
     /// <summary>How long one client may take from connect to the end of its request.</summary>
@@ -38,7 +38,7 @@ public sealed record SignerConfig
     private void Validate(string path)
     {
         if (!Socket.StartsWith('/')) throw new InvalidDataException($"{path}: \"socket\" must be an absolute path");
-        if (!KeyFile.StartsWith('/')) throw new InvalidDataException($"{path}: \"key_file\" must be an absolute path");
+        if (!SecretFile.StartsWith('/')) throw new InvalidDataException($"{path}: \"secret_file\" must be an absolute path");
         if (MaxClients is < 1 or > 4096) throw new InvalidDataException($"{path}: \"max_clients\" must be 1..4096");
         if (ClientTimeoutSeconds is <= 0 or > 600) throw new InvalidDataException($"{path}: \"client_timeout_seconds\" must be in (0, 600]");
         Policy.Validate(path);

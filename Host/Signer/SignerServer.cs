@@ -1,7 +1,9 @@
 using Datacrumbs.Messages.Unix;
 using System.Net.Sockets;
 using System.Text.Json;
+using System.Text;
 using Datacrumbs.Messages.Probes;
+using Datacrumbs.Messages.Probes.JsonC;
 using Datacrumbs.Messages.Wire;
 
 namespace Datacrumbs.Signer;
@@ -10,7 +12,7 @@ namespace Datacrumbs.Signer;
 /// Serves signing requests on the signer's Unix socket: one request and one reply a connection,
 /// the caller identified by SO_PEERCRED only, every client bounded in time, size and number.
 /// </summary>
-public sealed class SignerServer(SignerConfig config, ProbeKeyRing keys, TimeProvider time, TextWriter log)
+public sealed class SignerServer(SignerConfig config, ProbeSecret secret, TimeProvider time, TextWriter log)
 {
     private readonly HashSet<uint> _customGids = config.Policy.ResolveCustomGroups();
     private readonly SemaphoreSlim _slots = new(config.MaxClients, config.MaxClients);
@@ -30,7 +32,7 @@ public sealed class SignerServer(SignerConfig config, ProbeKeyRing keys, TimePro
         // Anyone may ask; the policy and SO_PEERCRED decide what they get.
         File.SetUnixFileMode(config.Socket, (UnixFileMode)0b110_110_110);
         listener.Listen(128);
-        log.WriteLine($"listening on {config.Socket} ({keys}, {config.MaxClients} clients at most)");
+        log.WriteLine($"listening on {config.Socket} ({secret} from {config.SecretFile}, {config.MaxClients} clients at most)");
 
         var clients = new List<Task>();
         try
@@ -97,29 +99,41 @@ public sealed class SignerServer(SignerConfig config, ProbeKeyRing keys, TimePro
         if (request is null) return Refuse(SignStatus.BadRequest, who, "connection closed before a request");
 
         IReadOnlyList<ProbeSpec> probes;
-        int canonicalBytes;
+        JsonCArray categories;
+        JsonCObject? summary = null;
+        int plainBytes;
         try
         {
-            probes = ProbeSpec.ParseList(request.Probes);
-            canonicalBytes = CanonicalJson.Serialize(request.Probes).Length;
+            probes = ProbeSpec.ParseList(request.Categories);
+            // json-c's reading of what was sent: the file will hold exactly this tree.
+            categories = (JsonCArray)JsonCReader.Parse(Encoding.UTF8.GetBytes(request.Categories.GetRawText()));
+            plainBytes = JsonCPlain.Serialize(categories).Length;
+            if (request.Summary is { } s)
+            {
+                summary = JsonCReader.Parse(Encoding.UTF8.GetBytes(s.GetRawText())) as JsonCObject
+                          ?? throw new FormatException("\"summary\" must be a JSON object");
+                if (summary.Members.FirstOrDefault(m => ProbesDocument.ReservedSummaryMembers.Contains(m.Key)) is { Key: { } reserved })
+                    throw new FormatException($"summary.{reserved} is set by the signer, not by the request");
+                plainBytes += JsonCPlain.Serialize(summary).Length;
+            }
         }
         catch (FormatException e) { return Refuse(SignStatus.BadRequest, who, e.Message); }
 
-        if (config.Policy.Check(probes, canonicalBytes, peer.Groups, _customGids) is { } refusal)
+        if (config.Policy.Check(probes, plainBytes, peer.Groups, _customGids) is { } refusal)
             return Refuse(SignStatus.Refused, who, refusal);
 
-        var (document, file) = ProbesDocument.Sign(request.Probes, peer.Uid, account.Name, time.GetUtcNow(), config.Policy.Validity, keys);
+        var (binding, file) = ProbesDocument.Sign(categories, summary, peer.Uid, account.Name, time.GetUtcNow(), config.Policy.Validity, secret);
         var functions = probes.Sum(p => p.Functions.Count);
-        log.WriteLine($"signed {probes.Count} probes ({functions} functions) for {who}: key {document.KeyId}, expires {document.ExpiresAt}");
+        var until = ProbeBinding.Describe(binding.ExpiresAt);
+        log.WriteLine($"signed {probes.Count} probes ({functions} functions) for {who}: expires {until}");
         return new SignReply
         {
             Status = SignStatus.Signed,
-            Message = $"signed {probes.Count} probes ({functions} functions) for {account.Name} (uid {peer.Uid}), key {document.KeyId}, valid until {document.ExpiresAt}",
+            Message = $"signed {probes.Count} probes ({functions} functions) for {account.Name} (uid {peer.Uid}), valid until {until}",
             File = file,
-            Uid = document.Uid,
-            User = document.User,
-            KeyId = document.KeyId,
-            ExpiresAt = document.ExpiresAt,
+            Uid = binding.Uid,
+            User = binding.User,
+            ExpiresAt = binding.ExpiresAt,
         };
     }
 

@@ -7,24 +7,22 @@ public enum ProbeRejection
     BadPath,
     /// <summary>The job's user could not read the file (as that user, symlinks included).</summary>
     Unreadable,
-    /// <summary>The file (compressed) is larger than the limit.</summary>
+    /// <summary>The file (as stored) is larger than the limit.</summary>
     TooLarge,
-    /// <summary>Not a gzip file in the form datacrumbsctl writes, or corrupt gzip data.</summary>
+    /// <summary>Starts like gzip (1f 8b) but is not a readable gzip stream.</summary>
     NotGzip,
     /// <summary>Decompresses to more than the limit (a gzip bomb or an absurd document).</summary>
     DecompressedTooLarge,
-    /// <summary>Not JSON, not the envelope, or not representable in the canonical form.</summary>
+    /// <summary>Not JSON, or not the runtime's shape (summary, categories, checksum_algorithm, checksum).</summary>
     Malformed,
-    /// <summary>No signature at all.</summary>
+    /// <summary>No checksum, or an algorithm other than hmac-sha256.</summary>
     NotSigned,
-    /// <summary>A format version this build does not know.</summary>
-    UnsupportedFormat,
-    /// <summary>Signed with a key id that is not in the key file.</summary>
-    UnknownKey,
-    /// <summary>The signature does not match the content (tampered, or signed with another secret).</summary>
+    /// <summary>The checksum does not match the content (tampered, or signed with another secret).</summary>
     BadSignature,
     /// <summary>Past its expiry (or issued implausibly far in the future).</summary>
     Expired,
-    /// <summary>Signed for another user than the job's.</summary>
+    /// <summary>Bound to another user than the job's.</summary>
     WrongUser,
+    /// <summary>Not bound to any user (no summary.uid: made by an older upstream signer), and the site does not accept that.</summary>
+    Unbound,
 }

@@ -9,8 +9,10 @@ namespace Datacrumbs.Messages.Probes;
 /// </summary>
 public sealed record SignRequest
 {
-    /// <summary>DataCrumbs' probe list, an array of <c>{type, name, functions[], binary_path?, ...}</c>.</summary>
-    public required JsonElement Probes { get; init; }
+    /// <summary>DataCrumbs' categories, an array of <c>{type, name, functions[], binary_path?, ...}</c>.</summary>
+    public required JsonElement Categories { get; init; }
+    /// <summary>Members the caller wants in the signed summary (e.g. upstream's config_file_path); never uid, user, schema_version, expires_at, issued_at.</summary>
+    public JsonElement? Summary { get; init; }
 }
 
 public enum SignStatus
@@ -34,8 +36,8 @@ public sealed record SignReply
     public byte[]? File { get; init; }
     public uint? Uid { get; init; }
     public string? User { get; init; }
-    public string? KeyId { get; init; }
-    public string? ExpiresAt { get; init; }
+    /// <summary>Epoch seconds, as in the document's summary.expires_at.</summary>
+    public long? ExpiresAt { get; init; }
 }
 
 /// <summary>Source-generated JSON of the signer's socket protocol.</summary>

@@ -80,7 +80,7 @@ public sealed class DaemonLifecycleSpec() : DaemonSpec()
         Assert.Equal(Outcome.Stopped, reply.Outcome);
         Assert.False(IsAlive(pid));
         Assert.Empty(Daemon.Leftovers());
-        Assert.Contains("ignored SIGTERM", Daemon.Log);
+        Assert.Contains("did not finish on SIGINT", Daemon.Log);
     }
 
     [Fact]

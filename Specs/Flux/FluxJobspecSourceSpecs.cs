@@ -72,6 +72,7 @@ public sealed class FluxJobspecSourceSpecs
     [InlineData("""{"enable":true,"probe_file":"/p"}""")]
     [InlineData("""{"probe_file":"/p"}""")]
     [InlineData("""{"enable":"no","probe_file":7}""")]
+    [InlineData("""{"enable":"no","probe_file":""}""")] // what upstream's CLI plugin writes on every job
     public async Task Enable_other_than_yes_is_not_requested(string datacrumbs)
     {
         using var flux = await StandInFlux.CreateAsync("answer", Jobspec(datacrumbs));
@@ -87,7 +88,7 @@ public sealed class FluxJobspecSourceSpecs
     [InlineData("""{"enable":"yes","probe_file":["/p"]}""", "job fNH: attributes.system.datacrumbs.probe_file is an array, not a string")]
     [InlineData("""{"enable":"yes","probe_file":42}""", "job fNH: attributes.system.datacrumbs.probe_file is a number, not a string")]
     [InlineData("""{"enable":"yes","probe_file":""}""", "job fNH: attributes.system.datacrumbs.probe_file is empty: ''")]
-    [InlineData("""{"enable":"yes","probe_file":"probes.json.gz"}""", "job fNH: attributes.system.datacrumbs.probe_file is not an absolute path: 'probes.json.gz'")]
+    [InlineData("""{"enable":"yes","probe_file":"probes.json.gz"}""", "job fNH: attributes.system.datacrumbs.probe_file is not an absolute path: 'probes.json.gz', and the jobspec has no absolute attributes.system.cwd to resolve it against (submit with --datacrumbs-probe-file=$PWD/probes.json.gz)")]
     [InlineData("""{"enable":"yes","probe_file":"/p\nDATACRUMBS_USER=root"}""", "job fNH: attributes.system.datacrumbs.probe_file contains a control character (\\x0a): '/p\\x0aDATACRUMBS_USER=root'")]
     [InlineData("""{"enable":"yes","probe_file":"/p\u0085"}""", "job fNH: attributes.system.datacrumbs.probe_file contains a control character (\\x85): '/p\\x85'")]
     [InlineData("""{"enable":"yes","probe_file":"/p\udcff"}""", "job fNH: attributes.system.datacrumbs.probe_file is not valid Unicode text")]
@@ -96,6 +97,23 @@ public sealed class FluxJobspecSourceSpecs
     {
         using var flux = await StandInFlux.CreateAsync("answer", Jobspec(datacrumbs));
         Assert.Equal(message, await FailureAsync(flux));
+    }
+
+    [Theory]
+    [InlineData("/home/alice/run", "probes.json.gz", "/home/alice/run/probes.json.gz")]
+    [InlineData("/home/alice/run/", "../p.json.gz", "/home/alice/run/../p.json.gz")] // read as the user: the kernel resolves the ..
+    public async Task A_relative_path_as_upstreams_plugin_passes_it_is_resolved_against_the_jobs_cwd(string cwd, string path, string resolved)
+    {
+        var jobspec = """{"resources":[],"tasks":[],"version":1,"attributes":{"system":{"cwd":""" + $"\"{cwd}\"" + ""","datacrumbs":{"enable":"yes","probe_file":""" + $"\"{path}\"" + "}}}}";
+        using var flux = await StandInFlux.CreateAsync("answer", jobspec);
+        Assert.Equal(resolved, (await ResolveAsync(flux)).Tracing!.ProbeFile);
+    }
+
+    [Fact]
+    public async Task A_relative_path_with_a_relative_cwd_is_refused()
+    {
+        using var flux = await StandInFlux.CreateAsync("answer", """{"attributes":{"system":{"cwd":"run","datacrumbs":{"enable":"yes","probe_file":"p"}}}}""");
+        Assert.Contains("has no absolute attributes.system.cwd to resolve it against", await FailureAsync(flux));
     }
 
     [Fact]

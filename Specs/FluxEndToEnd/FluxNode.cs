@@ -30,7 +30,7 @@ public sealed class FluxNode : IAsyncDisposable
         Daemon = daemon;
         Flux = flux;
         ProbeFile = Path.Combine(daemon.WorkDir, "probes.json.gz");
-        File.WriteAllBytes(ProbeFile, [0x1f, 0x8b]);
+        File.WriteAllBytes(ProbeFile, DaemonProcess.ValidProbes);
         HookTmp = Directory.CreateDirectory(Path.Combine(daemon.WorkDir, "hook-tmp")).FullName;
     }
 

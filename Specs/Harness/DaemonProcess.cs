@@ -24,7 +24,11 @@ public sealed class DaemonProcess : IAsyncDisposable
     public string HookSocket => Path.Combine(RunDir, "hooks.sock");
     public string ControlDir { get; }
     public string ConfigFile { get; }
-    /// <summary>A probes file every user may read (the process backend's plain admission only copies it).</summary>
+    /// <summary>The site secret of every spec daemon (the runtime's format), and a probe file the real runtime would accept with it.</summary>
+    public static readonly string SecretHex = Probes.ProbeFixtures.NewSecretHex();
+    public static byte[] ValidProbes { get; } = Probes.ProbeFixtures.SignFor(TestUsers.Alice.Uid, "dcalice", Probes.ProbeFixtures.Secret(SecretHex), validity: TimeSpan.FromDays(1));
+
+    /// <summary>A probes file every user may read (the process backend's plain admission copies it; the stand-in verifies it).</summary>
     public string ProbeFile => Path.Combine(WorkDir, "probes.json.gz");
 
     /// <summary>The tracer's pid (its process group), from the process backend's pid file.</summary>
@@ -89,15 +93,25 @@ public sealed class DaemonProcess : IAsyncDisposable
         File.SetUnixFileMode(workDir, (UnixFileMode)0b111_101_101);
         Directory.CreateDirectory(Path.Combine(workDir, "standin"));
         var probes = Path.Combine(workDir, "probes.json.gz");
-        if (!File.Exists(probes)) await File.WriteAllBytesAsync(probes, [0x1f, 0x8b]);
+        if (!File.Exists(probes)) await File.WriteAllBytesAsync(probes, ValidProbes);
         File.SetUnixFileMode(probes, (UnixFileMode)0b110_100_100);
+        var secret = Path.Combine(workDir, "probe-secret");
+        if (!File.Exists(secret)) Probes.ProbeFixtures.WriteSecretFile(secret, SecretHex);
         var config = new Dictionary<string, object>
         {
             ["RunDir"] = Path.Combine(workDir, "run"),
             ["Backend"] = "Process",
             ["Log"] = "Console",
             ["Tracer"] = new[] { Path.Combine(BinDir, "datacrumbs-standin-tracer") },
-            ["TracerEnvironment"] = new Dictionary<string, string> { ["STANDIN_CONTROL_DIR"] = Path.Combine(workDir, "standin") },
+            // The stand-in verifies the probe file as the runtime does, with the secret and run dir its build would fix.
+            ["TracerEnvironment"] = new Dictionary<string, string>
+            {
+                ["STANDIN_CONTROL_DIR"] = Path.Combine(workDir, "standin"),
+                ["STANDIN_SECRET_FILE"] = secret,
+                ["STANDIN_RUN_DIR"] = Path.Combine(workDir, "run"),
+                // One full check per distinct document and secret, then only its expiry: the soak starts 10,000 tracers.
+                ["STANDIN_VERIFIED_CACHE"] = Path.Combine(workDir, "standin-verified"),
+            },
             ["KillAfterSeconds"] = 1,
             ["RequestReadSeconds"] = 30, // a request sent at once must never meet it, however loaded the machine
             ["Timeouts"] = new Dictionary<string, double> { ["Ready"] = 30, ["Stop"] = 20 },

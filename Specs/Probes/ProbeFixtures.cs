@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using Datacrumbs.Messages.Probes;
+using Datacrumbs.Messages.Probes.JsonC;
 using Datacrumbs.Specs.Harness;
 
 namespace Datacrumbs.Specs.Probes;
@@ -18,11 +19,15 @@ public static class ProbeFixtures
          {"type":2,"name":"ior","functions":["2060","2061"],"binary_path":"/usr/bin/ior","include_offsets":false}]
         """;
 
-    public static string NewSecretBase64() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+    /// <summary>A new site secret's text, as the DataCrumbs runtime generates it: 64 lowercase hex characters, no newline.</summary>
+    public static string NewSecretHex() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
 
-    /// <summary>A key ring from (id, base64) pairs, the first current.</summary>
-    public static ProbeKeyRing Ring(params (string Id, string Secret)[] keys) =>
-        ProbeKeyRing.Parse(string.Join('\n', keys.Select(k => $"{k.Id} {k.Secret}")), "test keys");
+    public static ProbeSecret Secret(string hex) => ProbeSecret.Parse(System.Text.Encoding.ASCII.GetBytes(hex), "test secret");
+
+    public static ProbeSecret NewSecret() => Secret(NewSecretHex());
+
+    /// <summary>Writes a secret file as the runtime keeps it (mode 0400, the caller's, i.e. root's, file).</summary>
+    public static void WriteSecretFile(string path, string hex) => WriteFile(path, System.Text.Encoding.ASCII.GetBytes(hex), 0b100_000_000);
 
     public static JsonElement Parse(string json)
     {
@@ -30,8 +35,10 @@ public static class ProbeFixtures
         return doc.RootElement.Clone();
     }
 
-    public static byte[] SignFor(uint uid, string user, ProbeKeyRing keys, DateTimeOffset? at = null, TimeSpan? validity = null, string probes = SampleProbes) =>
-        ProbesDocument.Sign(Parse(probes), uid, user, at ?? DateTimeOffset.UtcNow, validity ?? TimeSpan.FromHours(1), keys).File;
+    /// <summary>A file in the runtime's real format, bound to the user (schema 2), as our signer writes it.</summary>
+    public static byte[] SignFor(uint uid, string user, ProbeSecret secret, DateTimeOffset? at = null, TimeSpan? validity = null, string probes = SampleProbes) =>
+        ProbesDocument.Sign((JsonCArray)JsonCReader.Parse(System.Text.Encoding.UTF8.GetBytes(probes)), null, uid, user,
+            at ?? DateTimeOffset.UtcNow, validity ?? TimeSpan.FromHours(1), secret).File;
 
     /// <summary>A world-traversable temp dir (0755) the test users can reach; deleted with the returned handle.</summary>
     public static TempDir NewDir() => new();

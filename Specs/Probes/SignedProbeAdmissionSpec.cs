@@ -15,7 +15,7 @@ namespace Datacrumbs.Specs.Probes;
 public sealed class SignedProbeAdmissionSpec : IDisposable
 {
     private static readonly JobId Job = new(123456789);
-    private readonly ProbeKeyRing _keys = Ring(("site-2025", NewSecretBase64()));
+    private readonly ProbeSecret _keys = NewSecret();
     private readonly TempDir _user = NewDir();
     private readonly TempDir _run = NewDir();
     private readonly SignedProbeAdmission _admission;
@@ -58,7 +58,7 @@ public sealed class SignedProbeAdmissionSpec : IDisposable
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(copy));
         using (var handle = File.OpenHandle(copy)) Assert.Equal(0u, KeyFileSecurity.Stat(handle, copy).Owner);
         var before = File.ReadAllBytes(copy);
-        Assert.Equal(AliceUid, ProbesDocument.Verify(before, _keys, ProbeFileLimits.Default, DateTimeOffset.UtcNow, AliceUid).Document.Uid);
+        Assert.Equal(AliceUid, ProbesDocument.Verify(before, _keys, ProbeFileLimits.Default, DateTimeOffset.UtcNow, AliceUid).Binding.Uid);
 
         File.WriteAllBytes(path, SignFor(AliceUid, "dcalice", _keys, probes: """[{"type":0,"name":"x","functions":["read"]}]"""));
         Assert.Equal(before, File.ReadAllBytes(copy));
@@ -129,8 +129,8 @@ public sealed class SignedProbeAdmissionSpec : IDisposable
         var expired = SignFor(AliceUid, "dcalice", _keys, DateTimeOffset.UtcNow.AddDays(-2), TimeSpan.FromDays(1));
         Assert.Equal(ProbeRejection.Expired, (await RefusedAsync(await AliceFileAsync("e.json.gz", expired))).Reason);
 
-        var unknown = SignFor(AliceUid, "dcalice", Ring(("other", NewSecretBase64())));
-        Assert.Equal(ProbeRejection.UnknownKey, (await RefusedAsync(await AliceFileAsync("u.json.gz", unknown))).Reason);
+        var unknown = SignFor(AliceUid, "dcalice", NewSecret());
+        Assert.Equal(ProbeRejection.BadSignature, (await RefusedAsync(await AliceFileAsync("u.json.gz", unknown))).Reason);
     }
 
     [Fact]

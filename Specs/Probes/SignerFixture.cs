@@ -7,7 +7,7 @@ namespace Datacrumbs.Specs.Probes;
 
 /// <summary>
 /// A real <c>datacrumbs_sign_probes</c> process (the built assembly) on a real socket, with a temp
-/// config, policy and root-only key file. Ready when it prints "listening on"; all its output is kept
+/// config, policy and root-only secret file (the runtime's format). Ready when it prints "listening on"; all its output is kept
 /// so specs can check that the secret never appears.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
@@ -26,10 +26,10 @@ public sealed class SignerFixture : IAsyncLifetime
     internal SignerFixture(double clientTimeoutSeconds) => _clientTimeoutSeconds = clientTimeoutSeconds;
 
     public readonly TempDir Dir = NewDir();
-    public string Secret { get; } = NewSecretBase64();
+    public string SecretHex { get; } = NewSecretHex();
     public string SocketPath => Dir["sock/signer.sock"];
-    public string KeyFile => Dir["keys"];
-    public ProbeKeyRing Keys { get; private set; } = null!;
+    public string SecretFile => Dir["secret"];
+    public ProbeSecret Secret { get; private set; } = null!;
     private Process? _process;
     private readonly StringBuilder _output = new();
     private readonly TaskCompletionSource _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -42,13 +42,13 @@ public sealed class SignerFixture : IAsyncLifetime
         {
           // a test site
           "socket": "{{socket}}",
-          "key_file": "{{keyFile}}",
+          "secret_file": "{{keyFile}}",
           "max_clients": 4,
           "client_timeout_seconds": {{clientTimeoutSeconds}},
           "policy": {
             "allowed_types": ["0", "2"],
             "allowed_binaries": ["/usr/bin/", "/opt/app/bin/app"],
-            "custom_types": ["custom"],
+            "custom_types": ["4"],
             "custom_groups": ["root"],
             "max_probes": 8,
             "max_functions": 64,
@@ -60,9 +60,9 @@ public sealed class SignerFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        WriteFile(KeyFile, Encoding.UTF8.GetBytes($"site-2025 {Secret}\n"), 0b110_000_000);
-        Keys = ProbeKeyRing.LoadFile(KeyFile);
-        File.WriteAllText(Dir["signer.json"], Config(SocketPath, KeyFile, _clientTimeoutSeconds));
+        WriteSecretFile(SecretFile, SecretHex);
+        Secret = ProbeSecret.LoadFile(SecretFile);
+        File.WriteAllText(Dir["signer.json"], Config(SocketPath, SecretFile, _clientTimeoutSeconds));
         _process = Start(Dir["signer.json"], line =>
         {
             lock (_output) _output.AppendLine(line);

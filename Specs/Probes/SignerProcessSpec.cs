@@ -49,9 +49,9 @@ public sealed class SignerProcessSpec(SignerFixture signer) : IClassFixture<Sign
         var (result, output) = await SignAsUserAsync(user, SampleProbes);
 
         Assert.True(result.ExitCode == 0, result.Stderr + result.Stdout);
-        Assert.StartsWith($"datacrumbs: probes: signed 2 probes (6 functions) for {user} (uid {uid}), key site-2025, valid until ", result.Stdout);
-        var verified = ProbesDocument.Verify(File.ReadAllBytes(output), signer.Keys, ProbeFileLimits.Default, DateTimeOffset.UtcNow, uid);
-        Assert.Equal((uid, user), (verified.Document.Uid, verified.Document.User));
+        Assert.StartsWith($"datacrumbs: probes: signed 2 probes (6 functions) for {user} (uid {uid}), valid until ", result.Stdout);
+        var verified = ProbesDocument.Verify(File.ReadAllBytes(output), signer.Secret, ProbeFileLimits.Default, DateTimeOffset.UtcNow, uid);
+        Assert.Equal((uid, user, "2"), (verified.Binding.Uid, verified.Binding.User, verified.Binding.SchemaVersion));
         Assert.Contains($"signed 2 probes (6 functions) for uid {uid} ({user})", signer.Output);
     }
 
@@ -64,10 +64,10 @@ public sealed class SignerProcessSpec(SignerFixture signer) : IClassFixture<Sign
         Assert.Contains($"issued to:  dcalice (uid {AliceUid})", show.Stdout);
         Assert.Contains("[1] type 2 ior: 2060, 2061; binary /usr/bin/ior; also include_offsets", show.Stdout);
 
-        var verify = await Run.CommandAsync("dotnet", [Cli, "probes", "verify", output, "--key-file", signer.KeyFile, "--uid", AliceUid.ToString(CultureInfo.InvariantCulture)]);
+        var verify = await Run.CommandAsync("dotnet", [Cli, "probes", "verify", output, "--secret-file", signer.SecretFile, "--uid", AliceUid.ToString(CultureInfo.InvariantCulture)]);
         Assert.Equal(0, verify.ExitCode);
-        Assert.Contains($"valid: 2 probes for dcalice (uid {AliceUid}), key site-2025", verify.Stdout);
-        var wrongUser = await Run.CommandAsync("dotnet", [Cli, "probes", "verify", output, "--key-file", signer.KeyFile, "--uid", BobUid.ToString(CultureInfo.InvariantCulture)]);
+        Assert.Contains($"valid: 2 categories for dcalice (uid {AliceUid}), expires ", verify.Stdout);
+        var wrongUser = await Run.CommandAsync("dotnet", [Cli, "probes", "verify", output, "--secret-file", signer.SecretFile, "--uid", BobUid.ToString(CultureInfo.InvariantCulture)]);
         Assert.Equal(1, wrongUser.ExitCode);
         Assert.Contains($"rejected: issued to uid {AliceUid} (dcalice), job user is {BobUid}", wrongUser.Stderr);
     }
@@ -75,7 +75,7 @@ public sealed class SignerProcessSpec(SignerFixture signer) : IClassFixture<Sign
     [Fact]
     public async Task A_request_cannot_name_the_uid_to_sign_for()
     {
-        var reply = await RawAsync(Encoding.UTF8.GetBytes($$"""{"probes":{{SampleProbes}},"uid":{{BobUid}}}"""));
+        var reply = await RawAsync(Encoding.UTF8.GetBytes($$"""{"categories":{{SampleProbes}},"uid":{{BobUid}}}"""));
         Assert.Equal(SignStatus.BadRequest, reply.Status);
         Assert.Contains("uid", reply.Message);
         Assert.Null(reply.File);
@@ -85,7 +85,7 @@ public sealed class SignerProcessSpec(SignerFixture signer) : IClassFixture<Sign
     [InlineData("""[{"type":2,"name":"sh","functions":["x"],"binary_path":"/etc/shadow"}]""", "binary_path '/etc/shadow' is not under an allowed target")]
     [InlineData("""[{"type":2,"name":"a","functions":["x"],"binary_path":"/usr/bin/../../etc/shadow"}]""", "is not a normalized path")]
     [InlineData("""[{"type":1,"name":"k","functions":["vfs_read"]}]""", "type 1 is not allowed here (allowed: 0, 2)")]
-    [InlineData("""[{"type":"custom","name":"bpf","functions":["x"],"source":"int f(){}"}]""", "(custom BPF) is allowed only for members of root")]
+    [InlineData("""[{"type":4,"name":"bpf","functions":["x"],"source":"int f(){}"}]""", "(custom BPF) is allowed only for members of root")]
     [InlineData("""[{"type":0,"name":"many","functions":[""" + "\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\"" + "]}]", "65 functions in all; the site allows at most 64")]
     public async Task The_site_policy_refuses_with_the_rule_that_applies(string probes, string reason)
     {
@@ -98,7 +98,7 @@ public sealed class SignerProcessSpec(SignerFixture signer) : IClassFixture<Sign
     [Fact]
     public async Task Root_in_the_custom_group_may_sign_custom_bpf()
     {
-        var reply = await RawAsync(Encoding.UTF8.GetBytes("""{"probes":[{"type":"custom","name":"bpf","functions":["x"],"source":"int f(){}"}]}"""));
+        var reply = await RawAsync(Encoding.UTF8.GetBytes("""{"categories":[{"type":4,"name":"bpf","functions":["x"],"source":"int f(){}"}]}"""));
         Assert.Equal(SignStatus.Signed, reply.Status);
         Assert.Equal(0u, reply.Uid);
     }
@@ -139,8 +139,8 @@ public sealed class SignerProcessSpec(SignerFixture signer) : IClassFixture<Sign
         var (signed, output) = await SignAsUserAsync("dcalice", SampleProbes);
         var (refused, _) = await SignAsUserAsync("dcalice", """[{"type":9,"name":"x","functions":["y"]}]""");
         var raw = await RawAsync("{\"probes\":42}"u8.ToArray());
-        var secret = Convert.FromBase64String(signer.Secret);
-        var forms = new[] { signer.Secret, Convert.ToHexString(secret), Convert.ToHexString(secret).ToLowerInvariant(), Encoding.Latin1.GetString(secret) };
+        var secret = Convert.FromHexString(signer.SecretHex);
+        var forms = new[] { signer.SecretHex, signer.SecretHex.ToUpperInvariant(), Convert.ToBase64String(secret), Encoding.Latin1.GetString(secret) };
         var texts = new[] { signer.Output, signed.Stdout, signed.Stderr, refused.Stdout, refused.Stderr, raw.Message, Encoding.Latin1.GetString(File.ReadAllBytes(output)) };
         foreach (var text in texts)
             foreach (var form in forms)
@@ -148,15 +148,15 @@ public sealed class SignerProcessSpec(SignerFixture signer) : IClassFixture<Sign
     }
 
     [Fact]
-    public async Task The_signer_refuses_to_start_with_a_key_file_others_can_read()
+    public async Task The_signer_refuses_to_start_with_a_secret_file_others_can_read()
     {
         using var dir = NewDir();
-        WriteFile(dir["keys"], Encoding.UTF8.GetBytes($"k {signer.Secret}\n"), 0b110_100_100);
+        WriteFile(dir["keys"], Encoding.ASCII.GetBytes(signer.SecretHex), 0b110_100_100);
         File.WriteAllText(dir["signer.json"], SignerFixture.Config(dir["signer.sock"], dir["keys"]));
         var result = await Run.CommandAsync("dotnet", [Path.Combine(SignerFixture.BinaryDir, "datacrumbs_sign_probes.dll"), "--config", dir["signer.json"]]);
         Assert.Equal(1, result.ExitCode);
         Assert.Equal($"datacrumbs_sign_probes: cannot start: key file {dir["keys"]} has mode 0644; it must be 0600 or 0400 (chmod 0600 {dir["keys"]})", result.Stderr.Trim());
-        Assert.DoesNotContain(signer.Secret, result.Stderr + result.Stdout);
+        Assert.DoesNotContain(signer.SecretHex, result.Stderr + result.Stdout);
         Assert.False(File.Exists(dir["signer.sock"]));
     }
 

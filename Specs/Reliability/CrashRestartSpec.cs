@@ -18,7 +18,8 @@ public sealed class CrashRestartSpec(ITestOutputHelper output) : IAsyncLifetime,
 
     private static readonly Dictionary<string, object> Settings = new()
     {
-        ["Timeouts"] = new Dictionary<string, double> { ["Ready"] = 1, ["Stop"] = 10 },
+        // Ready leaves room for the stand-in's check of the probe file (a python3 start) besides its delay.
+        ["Timeouts"] = new Dictionary<string, double> { ["Ready"] = 5, ["Stop"] = 10 },
         ["KillAfterSeconds"] = 1,
     };
 
@@ -26,7 +27,7 @@ public sealed class CrashRestartSpec(ITestOutputHelper output) : IAsyncLifetime,
     {
         _workDir = Directory.CreateTempSubdirectory("datacrumbs-crash-").FullName;
         _probes = Path.Combine(_workDir, "probes.json.gz");
-        await File.WriteAllBytesAsync(_probes, [0x1f, 0x8b]);
+        await File.WriteAllBytesAsync(_probes, DaemonProcess.ValidProbes);
     }
 
     public async Task DisposeAsync()

@@ -15,7 +15,7 @@ public sealed class EnvironmentFaultSpec
     private static async Task<string> ProbesAsync(DaemonProcess daemon)
     {
         var probes = Path.Combine(daemon.WorkDir, "probes.json.gz");
-        await File.WriteAllBytesAsync(probes, [0x1f, 0x8b]);
+        await File.WriteAllBytesAsync(probes, DaemonProcess.ValidProbes);
         return probes;
     }
 

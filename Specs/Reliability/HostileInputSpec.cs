@@ -28,7 +28,7 @@ public sealed class HostileDaemon : IAsyncLifetime
             ["Probes"] = new Dictionary<string, object> { ["RequireSignature"] = false, ["MaxFileBytes"] = MaxProbeBytes },
         });
         Probes = Path.Combine(Daemon.WorkDir, "probes.json.gz");
-        await File.WriteAllBytesAsync(Probes, [0x1f, 0x8b]);
+        await File.WriteAllBytesAsync(Probes, DaemonProcess.ValidProbes);
     }
 
     public async Task DisposeAsync()
@@ -239,7 +239,7 @@ public sealed class HostileInputSpec(HostileDaemon fixture) : IClassFixture<Host
         var dir = Path.Combine(Daemon.WorkDir, "$(touch pwned)`id`${HOME}%n\"'\\");
         Directory.CreateDirectory(dir);
         var probes = Path.Combine(dir, "probes.json.gz");
-        await File.WriteAllBytesAsync(probes, [0x1f, 0x8b]);
+        await File.WriteAllBytesAsync(probes, DaemonProcess.ValidProbes);
         var job = new JobId(6304);
 
         var reply = await Daemon.SendAsync(WrapperRequests.Start(job, TestUsers.Alice.Uid, probes));

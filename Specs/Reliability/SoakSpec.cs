@@ -50,7 +50,7 @@ public sealed class SoakSpec(ITestOutputHelper output)
             ["KillAfterSeconds"] = 0.5,
         });
         var probes = Path.Combine(daemon.WorkDir, "probes.json.gz");
-        await File.WriteAllBytesAsync(probes, [0x1f, 0x8b]);
+        await File.WriteAllBytesAsync(probes, DaemonProcess.ValidProbes);
         var soak = new Soak(daemon, probes);
 
         var tenth = Math.Max(1, count / 10);

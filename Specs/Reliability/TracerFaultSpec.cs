@@ -71,7 +71,7 @@ public sealed class TracerFaultSpec() : DaemonSpec()
     {
         await using var daemon = await DaemonProcess.StartAsync(settings: new() { ["Tracer"] = new[] { "/nonexistent/datacrumbs-tracer" } });
         var probes = Path.Combine(daemon.WorkDir, "probes.json.gz");
-        await File.WriteAllBytesAsync(probes, [0x1f, 0x8b]);
+        await File.WriteAllBytesAsync(probes, DaemonProcess.ValidProbes);
 
         var reply = await daemon.SendAsync(WrapperRequests.Start(new JobId(6004), TestUsers.Alice.Uid, probes));
 

@@ -47,7 +47,7 @@ public sealed class SystemdUnitBackendSpec(SystemdSandbox sandbox) : IClassFixtu
         Assert.True(unit.Exited.IsCompleted, "Exited completes by the time StopAsync does");
         Assert.Contains(unit.Name, (await unit.Exited).Reason);
         Assert.Equal("inactive", await _units.ShowAsync(job, "ActiveState"));
-        Assert.False(File.Exists(_units.ReadyFileOnHost(job)), "the tracer removed its ready file on SIGTERM");
+        Assert.False(File.Exists(_units.ReadyFileOnHost(job)), "the tracer removed its ready file on SIGINT");
         Assert.DoesNotContain(job, await _backend.ListAsync(Deadline()));
         Assert.DoesNotContain(await _units.LingeringUnitsAsync(), l => l.Contains(job.ToString()));
     }

@@ -15,6 +15,8 @@ public sealed class TracerUnits(SystemdSandbox sandbox)
     public const string RunDir = "/run/datacrumbs";
     private const string ControlDir = "/run/standin";
     private const string ProbeFile = RunDir + "/probes-under-test.json.gz";
+    /// <summary>The site secret the stand-in verifies the probe file with (where the runtime's build would put it, here in the sandbox).</summary>
+    private const string SecretFile = "/run/standin-secret";
     private static readonly SemaphoreSlim InstallGate = new(1, 1);
 
     public SystemdSandbox Sandbox => sandbox;
@@ -27,7 +29,11 @@ public sealed class TracerUnits(SystemdSandbox sandbox)
             if (File.Exists(Path.Combine(sandbox.UnitDir, "datacrumbs@.service"))) return;
             Directory.CreateDirectory(sandbox.HostPath(RunDir));
             Directory.CreateDirectory(sandbox.HostPath(ControlDir));
-            await File.WriteAllTextAsync(sandbox.HostPath(ProbeFile), "{}");
+            // A probe file the real runtime would accept: signed with the site secret, schema 2.
+            var secret = Probes.ProbeFixtures.NewSecretHex();
+            Probes.ProbeFixtures.WriteSecretFile(sandbox.HostPath(SecretFile), secret);
+            await File.WriteAllBytesAsync(sandbox.HostPath(ProbeFile),
+                Probes.ProbeFixtures.SignFor(TestUsers.Alice.Uid, "dcalice", Probes.ProbeFixtures.Secret(secret), validity: TimeSpan.FromDays(1)));
 
             // What the installer does: point the fixed tracer path at the configured tracer.
             (await sandbox.ExecAsync("mkdir", "-p", "/usr/libexec/datacrumbs")).EnsureSuccess("mkdir /usr/libexec/datacrumbs");
@@ -35,7 +41,7 @@ public sealed class TracerUnits(SystemdSandbox sandbox)
 
             Directory.CreateDirectory(Path.Combine(sandbox.UnitDir, "datacrumbs@.service.d"));
             await File.WriteAllTextAsync(Path.Combine(sandbox.UnitDir, "datacrumbs@.service.d", "standin.conf"),
-                $"[Service]\nEnvironment=STANDIN_CONTROL_DIR={ControlDir}\n");
+                $"[Service]\nEnvironment=STANDIN_CONTROL_DIR={ControlDir} STANDIN_SECRET_FILE={SecretFile} STANDIN_RUN_DIR={RunDir}\n");
             await sandbox.InstallUnitAsync("datacrumbs@.service", await File.ReadAllTextAsync(RepoFile("deploy/systemd/datacrumbs@.service")));
         }
         finally
@@ -49,14 +55,7 @@ public sealed class TracerUnits(SystemdSandbox sandbox)
     /// <summary>Writes what the daemon writes before starting the unit; <paramref name="standin"/> sets the tracer's mode.</summary>
     public async Task PrepareAsync(JobId job, string standin = "STANDIN_MODE=ready")
     {
-        var env = new TracerEnvironment([
-            new(TracerEnvironment.JobIdKey, job.ToString()),
-            new(TracerEnvironment.UserKey, "dcalice"),
-            new(TracerEnvironment.UidKey, TestUsers.Alice.Uid.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-            new(TracerEnvironment.ProbeFileKey, ProbeFile),
-            new(TracerEnvironment.ReadyFileKey, ReadyFile(job)),
-            new(TracerEnvironment.RunIdKey, job.ToString()),
-        ]);
+        var env = TracerEnvironment.For(new JobRequest(job, TestUsers.Alice.Uid), new JobMetadata("dcalice", new TracingRequest("yes", ProbeFile)), ProbeFile, ReadyFile(job));
         await File.WriteAllLinesAsync(sandbox.HostPath($"{RunDir}/{JobNames.EnvFile(job)}"), env.Variables.Select(v => $"{v.Key}={v.Value}"));
         await File.WriteAllTextAsync(sandbox.HostPath($"{ControlDir}/{job}"), standin + "\n");
     }

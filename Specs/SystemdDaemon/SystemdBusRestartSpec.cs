@@ -55,8 +55,8 @@ public sealed class SystemdBusRestartSpec(SystemdDaemonFixture node) : IClassFix
         await started.AwaitAsync(_ => true, slow.Length, Patience, "the slow tracers' units started");
         foreach (var job in starting) await FileEvents.WaitAsync(node.Sandbox.HostPath($"{StartingDir}/{job}"), exists: true, Patience);
         var stubbornEpilog = Timed(node.EpilogAsync(stubborn));
-        await log.AwaitAsync(e => e.GetValueOrDefault("DATACRUMBS_JOB_ID") == stubborn.ToString() && e["MESSAGE"].Contains("ignoring SIGTERM"), 1, Patience,
-            "the stubborn tracer ignoring its SIGTERM");
+        await log.AwaitAsync(e => e.GetValueOrDefault("DATACRUMBS_JOB_ID") == stubborn.ToString() && e["MESSAGE"].Contains("ignoring SIGINT"), 1, Patience,
+            "the stubborn tracer ignoring its SIGINT");
         Assert.DoesNotContain(slowPrologs.Concat(startingPrologs).Cast<Task>().Append(stubbornEpilog), t => t.IsCompleted); // still in flight
 
         var watch = Stopwatch.StartNew();

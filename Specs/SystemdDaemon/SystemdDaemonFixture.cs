@@ -30,7 +30,8 @@ public class SystemdDaemonFixture : IAsyncLifetime
     public const int WatchdogSeconds = 3;
     public const string RunDir = "/run/datacrumbs";
     private const string SpecDir = "/run/datacrumbs-spec";
-    private const string KeyFile = SpecDir + "/probe-keys";
+    /// <summary>The site probe secret in the runtime's format; the daemon and the stand-in tracer both read it.</summary>
+    public const string SecretFile = SpecDir + "/probe-secret";
     /// <summary>Probes signed for dcalice, in a directory only dcalice may enter (like a home directory).</summary>
     public const string ProbeFile = SpecDir + "/dcalice/probes.json.gz";
     /// <summary>Probes validly signed for dcalice, but in a root-only file: dcalice cannot read it, so it must be refused.</summary>
@@ -56,7 +57,7 @@ public class SystemdDaemonFixture : IAsyncLifetime
             // No Backend: auto must choose systemd here. No Log: auto must choose the journal.
             // Signed probes, as in production: the daemon reads the user's file as the user (setpriv)
             // under the unit's hardening (NoNewPrivileges=, ProtectHome=, ...).
-            Probes = new { RequireSignature = true, KeyFile },
+            Probes = new { RequireSignature = true, SecretFile },
             Timeouts = new { Ready = _readySeconds, Stop = 20 },
         }));
 
@@ -71,7 +72,7 @@ public class SystemdDaemonFixture : IAsyncLifetime
             """);
         await DropInAsync("datacrumbs@.service", "spec.conf", $"""
             [Service]
-            Environment=STANDIN_CONTROL_DIR={ControlDir}
+            Environment=STANDIN_CONTROL_DIR={ControlDir} STANDIN_SECRET_FILE={SecretFile} STANDIN_RUN_DIR={RunDir}
             """);
         foreach (var unit in new[] { "datacrumbs@.service", Daemon })
             await File.WriteAllTextAsync(Path.Combine(Sandbox.UnitDir, unit), await File.ReadAllTextAsync(TracerUnits.RepoFile($"deploy/systemd/{unit}")));
@@ -84,9 +85,9 @@ public class SystemdDaemonFixture : IAsyncLifetime
 
     private async Task WriteSignedProbesAsync()
     {
-        var secret = ProbeFixtures.NewSecretBase64();
-        ProbeFixtures.WriteFile(Sandbox.HostPath(KeyFile), System.Text.Encoding.ASCII.GetBytes($"spec {secret}\n"), 0b110_000_000);
-        var signed = ProbeFixtures.SignFor(AliceUid, "dcalice", ProbeFixtures.Ring(("spec", secret)), validity: TimeSpan.FromHours(2));
+        var secret = ProbeFixtures.NewSecretHex();
+        ProbeFixtures.WriteSecretFile(Sandbox.HostPath(SecretFile), secret);
+        var signed = ProbeFixtures.SignFor(AliceUid, "dcalice", ProbeFixtures.Secret(secret), validity: TimeSpan.FromHours(2));
 
         var aliceDir = Path.GetDirectoryName(Sandbox.HostPath(ProbeFile))!;
         Directory.CreateDirectory(aliceDir);

@@ -32,8 +32,12 @@ public sealed class DaemonOptions
     public List<string> Tracer { get; set; } = [];
     /// <summary>Extra variables for the tracer under the process backend.</summary>
     public Dictionary<string, string> TracerEnvironment { get; set; } = new();
-    /// <summary>Seconds between SIGTERM and SIGKILL when the process backend stops a tracer.</summary>
-    public double KillAfterSeconds { get; set; } = 10;
+    /// <summary>
+    /// Seconds between SIGINT and SIGKILL when the process backend stops a tracer: the runtime drains
+    /// its maps and closes the gzip trace on SIGINT, which takes a while for a busy job. Matches the
+    /// unit's TimeoutStopSec; Timeouts:Stop must be above it.
+    /// </summary>
+    public double KillAfterSeconds { get; set; } = 300;
     public TimeoutOptions Timeouts { get; set; } = new();
     public FailurePolicy OnFailure { get; set; } = FailurePolicy.Continue;
     /// <summary>Users (names or uids) besides root allowed to start and stop tracing: the Flux instance owner, e.g. "flux".</summary>
@@ -66,7 +70,8 @@ public sealed class DaemonOptions
         public double WriteEnv { get; set; } = 5;
         public double Start { get; set; } = 30;
         public double Ready { get; set; } = 120;
-        public double Stop { get; set; } = 60;
+        /// <summary>Above the tracer's own stop timeout (TimeoutStopSec=300s, KillAfterSeconds), so its SIGKILL lands first.</summary>
+        public double Stop { get; set; } = 330;
 
         public LifecycleTimeouts ToLifecycle() => new()
         {
@@ -85,10 +90,13 @@ public sealed class DaemonOptions
         /// signer exists yet (demos, test clusters): the tracer then runs any probes a user names.
         /// </summary>
         public bool RequireSignature { get; set; } = true;
-        /// <summary>The signer's keys (root-owned, mode 0600 or 0400): "KEY-ID BASE64" lines, the current one first.</summary>
-        public string KeyFile { get; set; } = "/etc/datacrumbs/probe-keys";
+        /// <summary>The site probe secret, where the DataCrumbs runtime reads it (64 hex characters, root, 0400).</summary>
+        public string SecretFile { get; set; } = Datacrumbs.Messages.Probes.ProbeSecret.RuntimeDefaultPath;
+        /// <summary>Accept files without summary.uid (older upstream signers) when their summary.user is the job's user.</summary>
+        public bool AcceptFilesWithoutUid { get; set; }
         public long MaxFileBytes { get; set; } = 4 * 1024 * 1024;
-        public int MaxDecompressedBytes { get; set; } = 16 * 1024 * 1024;
+        /// <summary>The whole JSON is parsed before the checksum can be checked; upstream's manager signs at most 8 MiB.</summary>
+        public int MaxDecompressedBytes { get; set; } = 8 * 1024 * 1024;
         /// <summary>Reading the file as the job's user: a FIFO or a hung file system stops here.</summary>
         public double ReadTimeoutSeconds { get; set; } = 5;
         public double ClockSkewSeconds { get; set; } = 300;

@@ -25,19 +25,25 @@ public static class DemoRun
         var controlDir = Path.Combine(workDir, "standin-control");
         Directory.CreateDirectory(controlDir);
         var probeFile = Path.Combine(workDir, "probes.json.gz");
-        await File.WriteAllBytesAsync(probeFile, DemoProbes.Gzip(), ct);
+        var secretFile = Path.Combine(workDir, "probe-secret");
+        await File.WriteAllBytesAsync(probeFile, DemoProbes.WriteSecretAndSign(secretFile), ct);
 
         var options = new DaemonOptions
         {
             RunDir = runDir,
             Backend = BackendKind.Process,
             Tracer = [Path.Combine(AppContext.BaseDirectory, "datacrumbs-standin-tracer")],
-            TracerEnvironment = new() { ["STANDIN_DELAY_MS"] = tracerDelayMs.ToString(CultureInfo.InvariantCulture), ["STANDIN_CONTROL_DIR"] = controlDir },
+            TracerEnvironment = new()
+            {
+                ["STANDIN_DELAY_MS"] = tracerDelayMs.ToString(CultureInfo.InvariantCulture), ["STANDIN_CONTROL_DIR"] = controlDir,
+                // What the runtime's build fixes: where its secret is and where it writes ready files.
+                ["STANDIN_SECRET_FILE"] = secretFile, ["STANDIN_RUN_DIR"] = runDir,
+            },
             Timeouts = new DaemonOptions.TimeoutOptions { Ready = 3, Stop = 5 },
             KillAfterSeconds = 1,
             AllowedCallers = [],
-            // The demo has no signer: its stand-in tracer gets an unsigned copy (docs/probes.rst shows the signed path).
-            Probes = new DaemonOptions.ProbeOptions { RequireSignature = false },
+            // The demo signs its own file with its own secret; the daemon checks it and the stand-in checks it again.
+            Probes = new DaemonOptions.ProbeOptions { SecretFile = secretFile },
         };
         options.Validate();
 

@@ -7,7 +7,10 @@ namespace Datacrumbs.Daemon.Flux;
 /// <summary>
 /// Reads the tracing request out of a jobspec as `flux job info ID jobspec` prints it:
 /// <c>.attributes.system.datacrumbs = {"enable":"yes","probe_file":"/abs/path"}</c>.
-/// Absent, or <c>enable</c> other than "yes": not requested (null). Requested but malformed:
+/// Absent, or <c>enable</c> other than "yes" (upstream's CLI plugin writes <c>{"enable":"no","probe_file":""}</c>
+/// on every job): not requested (null), without a word. A relative probe_file (upstream's plugin passes
+/// the path as typed) is resolved against the job's <c>attributes.system.cwd</c>; the file is then read
+/// as the job's user, like any other. Requested but malformed:
 /// <see cref="JobMetadataException"/> naming the job and the problem. The jobspec also holds
 /// the user's environment: nothing of it but the offending field reaches a message.
 /// </summary>
@@ -62,9 +65,20 @@ public static class JobspecTracing
         string path;
         try { path = probe.GetString()!; }
         catch (InvalidOperationException e) { throw Malformed(job, $"{Where}.probe_file is not valid Unicode text", e); }
+        if (path.Length > 0 && path[0] != '/' && ProbeFilePath.Problem("/" + path) is null)
+            path = ResolveAgainstCwd(job, system, path);
         if (ProbeFilePath.Problem(path) is { } problem)
             throw Malformed(job, $"{Where}.probe_file {problem}: '{JobId.Printable(path)}'");
         return new TracingRequest("yes", path);
+    }
+
+    /// <summary>The job's working directory joined with the relative path; refused when the jobspec has no usable cwd.</summary>
+    private static string ResolveAgainstCwd(JobId job, JsonElement system, string relative)
+    {
+        if (!system.TryGetProperty("cwd", out var cwd) || cwd.ValueKind != JsonValueKind.String
+            || cwd.GetString() is not { } dir || ProbeFilePath.Problem(dir) is not null)
+            throw Malformed(job, $"{Where}.probe_file is not an absolute path: '{JobId.Printable(relative)}', and the jobspec has no absolute attributes.system.cwd to resolve it against (submit with --datacrumbs-probe-file=$PWD/{JobId.Printable(relative)})");
+        return dir.TrimEnd('/') + "/" + relative;
     }
 
     /// <summary>False when absent; throws when present but not an object.</summary>

@@ -5,6 +5,7 @@ namespace Datacrumbs.Daemon.Native;
 /// <summary>The few libc calls .NET does not wrap: signals to process groups, pidfds, chown.</summary>
 internal static partial class Libc
 {
+    public const int SIGINT = 2;
     public const int SIGKILL = 9;
     public const int SIGTERM = 15;
     public const int ESRCH = 3;

@@ -12,5 +12,8 @@ public sealed record ProbeAdmissionLimits
     /// <summary>How long reading the file as the job's user may take (a FIFO or a hung NFS mount stops here).</summary>
     public TimeSpan ReadTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>Accept files without summary.uid when their summary.user is the job's user (older upstream signers).</summary>
+    public bool AcceptFilesWithoutUid { get; init; }
+
     public static ProbeAdmissionLimits Default { get; } = new();
 }

@@ -9,10 +9,11 @@ namespace Datacrumbs.Daemon.Probes;
 /// <summary>
 /// The gate between a user-named probes file and the root tracer. The file must have an absolute,
 /// printable path; it is read as the job's user (so only what that user may read can get through),
-/// its signature, key, expiry and user are verified, and the tracer is given a root-owned 0600 copy
-/// of the verified content in the run dir, so nothing the user changes afterwards reaches the tracer.
+/// its checksum (the DataCrumbs runtime's, with the site secret), expiry and user binding are verified,
+/// and the tracer is given a root-owned 0600 copy of the verified document in the run dir (the four
+/// members the runtime reads, nothing unsigned), so nothing the user changes afterwards reaches it.
 /// </summary>
-public sealed class SignedProbeAdmission(string runDir, ProbeKeyRing keys, ProbeAdmissionLimits limits, TimeProvider? time = null)
+public sealed class SignedProbeAdmission(string runDir, ProbeSecret secret, ProbeAdmissionLimits limits, TimeProvider? time = null)
     : IProbeAdmission
 {
     private readonly UserFileReader _reader = new();
@@ -30,7 +31,7 @@ public sealed class SignedProbeAdmission(string runDir, ProbeKeyRing keys, Probe
                 throw new ProbesRejectedException(ProbeRejection.Unreadable, $"uid {request.Uid} has no account on this node");
 
             var bytes = await _reader.ReadAsUserAsync(path, request.Uid, account.Gid, account.Name, limits.File.MaxFileBytes, limits.ReadTimeout, ct);
-            var verified = ProbesDocument.Verify(bytes, keys, limits.File, _time.GetUtcNow(), request.Uid, account.Name);
+            var verified = ProbesDocument.Verify(bytes, secret, limits.File, _time.GetUtcNow(), request.Uid, account.Name, limits.AcceptFilesWithoutUid);
             return await WriteCopyAsync(request.Job, verified.ToFile(), ct);
         }
         catch (ProbesRejectedException e)

@@ -13,7 +13,9 @@ namespace Datacrumbs.Daemon.ProcessBackend;
 /// demo): the daemon runs the tracer itself, the way <c>datacrumbs@.service</c> would. The tracer
 /// gets a clean environment plus the job's env file, runs in its own session and process group
 /// (started through <c>setsid</c>) so that a stop reaches every process it forked, and is
-/// stopped with SIGTERM, then SIGKILL after <see cref="ProcessBackendOptions.KillAfter"/>.
+/// started as the DataCrumbs runtime is (<c>datacrumbs &lt;probes&gt; &lt;run-id&gt; &lt;user&gt;</c>) and stopped as it
+/// must be: SIGINT, the only signal on which the runtime finalizes its trace, then SIGKILL after
+/// <see cref="ProcessBackendOptions.KillAfter"/>.
 /// A pid file (pid and start time) lets a restarted daemon stop tracers it did not start.
 /// </summary>
 public sealed class ProcessUnitBackend(ProcessBackendOptions options, EnvFileStore envFiles, ILogger<ProcessUnitBackend> log)
@@ -28,12 +30,14 @@ public sealed class ProcessUnitBackend(ProcessBackendOptions options, EnvFileSto
     {
         var environment = envFiles.Read(job);
         var probeFile = environment[TracerEnvironment.ProbeFileKey] ?? throw new InvalidOperationException("env file has no DATACRUMBS_PROBE_FILE");
-        var runId = environment[TracerEnvironment.RunIdKey] ?? job.ToString();
+        var runId = environment[TracerEnvironment.ServiceRunIdKey] ?? environment[TracerEnvironment.RunIdKey] ?? job.ToString();
+        var user = environment[TracerEnvironment.UserKey] ?? throw new InvalidOperationException("env file has no DATACRUMBS_USER");
 
         var start = new ProcessStartInfo("setsid") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var arg in options.Tracer) start.ArgumentList.Add(arg);
         start.ArgumentList.Add(probeFile);
         start.ArgumentList.Add(runId);
+        start.ArgumentList.Add(user);
         start.Environment.Clear();
         start.Environment["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
         foreach (var (key, value) in options.Environment) start.Environment[key] = value;
@@ -89,19 +93,19 @@ public sealed class ProcessUnitBackend(ProcessBackendOptions options, EnvFileSto
     }
 
     /// <summary>
-    /// SIGTERM to the group, SIGKILL after the grace period, SIGKILL again for any straggler the
+    /// SIGINT to the group (the runtime finalizes its trace), SIGKILL after the grace period, SIGKILL again for any straggler the
     /// leader left, and only then done: when no process of the group is alive.
     /// </summary>
     private async Task StopGroupAsync(int group, Task leaderExited, CancellationToken ct)
     {
-        if (!Libc.SignalGroup(group, Libc.SIGTERM)) return;
+        if (!Libc.SignalGroup(group, Libc.SIGINT)) return;
         try
         {
             await leaderExited.WaitAsync(options.KillAfter, ct);
         }
         catch (TimeoutException)
         {
-            log.LogWarning("tracer group {Pid} ignored SIGTERM for {Seconds} s; sending SIGKILL", group, options.KillAfter.TotalSeconds);
+            log.LogWarning("tracer group {Pid} did not finish on SIGINT within {Seconds} s; sending SIGKILL (its trace is likely truncated)", group, options.KillAfter.TotalSeconds);
             Libc.SignalGroup(group, Libc.SIGKILL);
             await leaderExited.WaitAsync(ct);
         }
