@@ -47,6 +47,16 @@ public sealed class SystemdCrashRestartSpec(SystemdCrashRestartSpec.Node node, I
                          $"max {_startups.Max(t => t.TotalSeconds):0.00} s (RestartSec=2s before each)");
 
         await node.AssertNothingLeftAsync();
+        await ReportStopRacesAsync();
+    }
+
+    /// <summary>How often an epilog overtook its prolog's start here (SystemdUnitBackend's own log lines): a figure, not a check.</summary>
+    private async Task ReportStopRacesAsync()
+    {
+        var journal = (await node.Sandbox.ExecAsync("journalctl", "--no-pager", "--output=cat", "-u", Daemon)).Stdout;
+        int Count(string words) => journal.Split('\n').Count(l => l.Contains(words));
+        output.WriteLine($"starts cancelled or superseded by their stop before they reached systemd: {Count("Not starting datacrumbs@")}; " +
+                         $"units stopped again after their stop job: {Count("Something started it again")}");
     }
 
     [Fact]

@@ -93,6 +93,11 @@ public sealed class SystemdUnitBackend : IUnitBackend, ISystemdSignals, IAsyncDi
                     _log.LogInformation("Not starting {Unit}: it was asked to stop before its start reached systemd", unit);
                     throw;
                 }
+                catch (OperationCanceledException) when (!order.Sent)
+                {
+                    _log.LogInformation("Not starting {Unit}: the start was cancelled before it reached systemd", unit);
+                    throw;
+                }
             }
             result = await AwaitJobAsync(wait, jobPath, $"the start job of {unit}", ct).ConfigureAwait(false);
         }

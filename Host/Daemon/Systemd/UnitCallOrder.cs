@@ -65,6 +65,9 @@ internal sealed class UnitCall(UnitCallOrder owner, string unit, UnitCalls calls
     /// <summary>True once a start was refused because its unit was asked to stop meanwhile.</summary>
     public bool Superseded { get; private set; }
 
+    /// <summary>True once the call was handed to the bus connection (its reply may still be pending).</summary>
+    public bool Sent { get; private set; }
+
     /// <summary>
     /// Sends the call once it is this unit's turn and returns systemd's reply. A start whose unit
     /// was asked to stop after the start was asked for is not sent: it throws, and
@@ -83,6 +86,7 @@ internal sealed class UnitCall(UnitCallOrder owner, string unit, UnitCalls calls
                 Superseded = true;
                 throw new SystemdBusException($"{unit} was not started: it was asked to stop before its start reached systemd");
             }
+            Sent = true;
             return await send().ConfigureAwait(false);
         }
         finally
