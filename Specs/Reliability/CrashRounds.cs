@@ -30,7 +30,8 @@ public interface ICrashNode
 /// A cut-off request must get a clear answer (a connection error or Unavailable) and its retry
 /// after the restart must succeed or fail cleanly; in the end every epilog answers Stopped, no
 /// tracer process is left and status lists no job. What else must be gone (files, units) is the
-/// node's to check. Seeded: RELIABILITY_SEED replays a run.
+/// node's to check. Seeded: RELIABILITY_SEED replays a run's choices (job modes, delays, which
+/// epilogs, where to kill); which requests a kill cuts off is the machine's timing.
 /// </summary>
 public sealed class CrashRounds(ICrashNode node, ITestOutputHelper output, int rounds = 20, int newJobsPerRound = 10)
 {
@@ -64,10 +65,12 @@ public sealed class CrashRounds(ICrashNode node, ITestOutputHelper output, int r
                 requests.Add(Prolog(job));
                 if (random.NextDouble() < EpilogDuringPrologChance) requests.Add(Epilog(job));
             }
-            foreach (var job in _jobs.Where(j => j.PrologAnswered && !j.EpilogSent && random.NextDouble() < EpilogChance).ToList())
-                requests.Add(Epilog(job));
+            // One draw per job and one for the kill point whatever the timing made of the last round
+            // (which requests a kill cut off): the draws stay in step, so a seed replays the choices.
+            foreach (var job in _jobs.ToList())
+                if (random.NextDouble() < EpilogChance && job.PrologAnswered && !job.EpilogSent) requests.Add(Epilog(job));
 
-            var killAfter = random.Next(0, requests.Count + 1);
+            var killAfter = (int)(random.NextDouble() * (requests.Count + 1));
             await WhenCountAsync(requests, killAfter).WaitAsync(Patience);
             await node.KillAsync();
             var cutOff = 0;

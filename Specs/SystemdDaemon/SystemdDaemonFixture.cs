@@ -117,7 +117,12 @@ public class SystemdDaemonFixture : IAsyncLifetime
         (await Sandbox.ExecAsync("systemctl", "daemon-reload")).EnsureSuccess("systemctl daemon-reload");
     }
 
-    /// <summary>Starts datacrumbsd.service unless it runs; returns once systemd has its READY=1 (Type=notify).</summary>
+    /// <summary>
+    /// Starts datacrumbsd.service unless it runs; returns once systemd has its READY=1 (Type=notify).
+    /// Every spec class calls it before each spec, so a spec that left the daemon down (killed,
+    /// waiting for its automatic restart) costs the next spec nothing: systemd keeps this start
+    /// job queued until that restart, which NRestarts counts as usual.
+    /// </summary>
     public async Task EnsureDaemonActiveAsync()
     {
         var start = await Sandbox.ExecAsync(Patience, "systemctl", "start", Daemon);
@@ -143,18 +148,21 @@ public class SystemdDaemonFixture : IAsyncLifetime
     }
 
     /// <summary>
-    /// Sends an epilog for every job a spec made (a no-op for those it ended itself), so that a
-    /// spec failing half-way leaves nothing to fail the next one.
+    /// Sends an epilog for every job a spec made with <see cref="NewJob"/> and for
+    /// <paramref name="moreJobs"/> (ids it made itself), a no-op for those it ended itself, so
+    /// that a spec failing half-way leaves nothing to fail the next one. Every spec class calls
+    /// it after each spec.
     /// </summary>
-    public async Task EndJobsAsync()
+    public async Task EndJobsAsync(IEnumerable<JobId>? moreJobs = null)
     {
         JobId[] jobs;
-        lock (_jobs) { jobs = [.. _jobs]; _jobs.Clear(); }
+        lock (_jobs) { jobs = [.. _jobs.Concat(moreJobs ?? []).Distinct()]; _jobs.Clear(); }
         if (jobs.Length == 0) return;
         try
         {
             await EnsureDaemonActiveAsync();
-            await Task.WhenAll(jobs.Select(EpilogAsync));
+            var failed = (await Task.WhenAll(jobs.Select(EpilogAsync))).Where(r => r.Outcome != Outcome.Stopped).ToList();
+            foreach (var reply in failed) Console.WriteLine($"[cleanup] the epilog of {reply.Job} answered {reply.Outcome}: {reply.Message}");
         }
         catch (Exception e) // best effort: the spec itself has already passed or failed
         {

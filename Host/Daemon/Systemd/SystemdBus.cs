@@ -36,6 +36,11 @@ internal sealed class SystemdBus : IAsyncDisposable
     private const string UnitPathNamespace = "/org/freedesktop/systemd1/unit";
 
     public static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(10);
+    /// <summary>
+    /// Calls awaiting their replies at once. The system bus refuses more than 128 per connection
+    /// (max_replies_per_connection, LimitsExceeded): 200 epilogs at once failed some stops so.
+    /// </summary>
+    public const int MaxPendingCalls = 64;
     private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(100);
 
     private readonly string _address;
@@ -44,6 +49,7 @@ internal sealed class SystemdBus : IAsyncDisposable
     private readonly TimeSpan _maxBackoff;
     private readonly CancellationTokenSource _disposing = new();
     private readonly Lock _gate = new();
+    private readonly SemaphoreSlim _pendingCalls = new(MaxPendingCalls, MaxPendingCalls);
     private TaskCompletionSource<DBusConnection> _current = NewAttempt();
     private int _generation; // connections made so far
     private TaskCompletionSource _nextConnection = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -194,27 +200,35 @@ internal sealed class SystemdBus : IAsyncDisposable
 
     // ---- calls ----
 
-    /// <summary>Turns a connection that died under a call into an error that says so.</summary>
-    private async Task<T> GuardedAsync<T>(string method, Func<Task<T>> call)
+    /// <summary>
+    /// Runs one call once fewer than <see cref="MaxPendingCalls"/> await their replies, and turns
+    /// a connection that died under it into an error that says so.
+    /// </summary>
+    private async Task<T> GuardedAsync<T>(string method, CancellationToken ct, Func<Task<T>> call)
     {
+        await _pendingCalls.WaitAsync(ct).ConfigureAwait(false);
         try { return await call().ConfigureAwait(false); }
         catch (DBusConnectionException e)
         {
             throw new SystemdBusException($"lost the connection to the D-Bus system bus at {_address} during {method}: {e.Message}", e) { BusUnavailable = true };
+        }
+        finally
+        {
+            _pendingCalls.Release();
         }
     }
 
     public async Task<string> StartUnitAsync(string unit, CancellationToken ct) => await UnitJobAsync("StartUnit", unit, ct).ConfigureAwait(false);
     public async Task<string> StopUnitAsync(string unit, CancellationToken ct) => await UnitJobAsync("StopUnit", unit, ct).ConfigureAwait(false);
 
-    private Task<string> UnitJobAsync(string method, string unit, CancellationToken ct) => GuardedAsync(method, async () =>
+    private Task<string> UnitJobAsync(string method, string unit, CancellationToken ct) => GuardedAsync(method, ct, async () =>
     {
         var c = await ConnectionAsync(ct).ConfigureAwait(false);
         var call = ManagerCall(c, method, "ss", (ref MessageWriter w) => { w.WriteString(unit); w.WriteString("replace"); });
         return await c.CallMethodAsync(call, static (m, _) => m.GetBodyReader().ReadObjectPathAsString()).WaitAsync(ct).ConfigureAwait(false);
     });
 
-    public Task ResetFailedUnitAsync(string unit, CancellationToken ct) => GuardedAsync("ResetFailedUnit", async () =>
+    public Task ResetFailedUnitAsync(string unit, CancellationToken ct) => GuardedAsync("ResetFailedUnit", ct, async () =>
     {
         var c = await ConnectionAsync(ct).ConfigureAwait(false);
         await c.CallMethodAsync(ManagerCall(c, "ResetFailedUnit", "s", (ref MessageWriter w) => w.WriteString(unit))).WaitAsync(ct).ConfigureAwait(false);
@@ -222,7 +236,7 @@ internal sealed class SystemdBus : IAsyncDisposable
     });
 
     /// <summary>Unit names matching <paramref name="patterns"/> whose ActiveState is one of <paramref name="states"/>.</summary>
-    public Task<string[]> ListUnitsByPatternsAsync(string[] states, string[] patterns, CancellationToken ct) => GuardedAsync("ListUnitsByPatterns", async () =>
+    public Task<string[]> ListUnitsByPatternsAsync(string[] states, string[] patterns, CancellationToken ct) => GuardedAsync("ListUnitsByPatterns", ct, async () =>
     {
         var c = await ConnectionAsync(ct).ConfigureAwait(false);
         var call = ManagerCall(c, "ListUnitsByPatterns", "asas", (ref MessageWriter w) => { w.WriteArray(states); w.WriteArray(patterns); });
@@ -247,14 +261,14 @@ internal sealed class SystemdBus : IAsyncDisposable
     });
 
     /// <summary>Properties.GetAll of one interface of a unit object (systemd loads the unit if needed).</summary>
-    public Task<Dictionary<string, VariantValue>> GetAllAsync(string unitPath, string @interface, CancellationToken ct) => GuardedAsync("GetAll", async () =>
+    public Task<Dictionary<string, VariantValue>> GetAllAsync(string unitPath, string @interface, CancellationToken ct) => GuardedAsync("GetAll", ct, async () =>
     {
         var c = await ConnectionAsync(ct).ConfigureAwait(false);
         var call = Call(c, unitPath, PropertiesInterface, "GetAll", "s", (ref MessageWriter w) => w.WriteString(@interface));
         return await c.CallMethodAsync(call, static (m, _) => m.GetBodyReader().ReadDictionaryOfStringToVariantValue()).WaitAsync(ct).ConfigureAwait(false);
     });
 
-    public Task<string> GetActiveStateAsync(string unitPath, CancellationToken ct) => GuardedAsync("Get ActiveState", async () =>
+    public Task<string> GetActiveStateAsync(string unitPath, CancellationToken ct) => GuardedAsync("Get ActiveState", ct, async () =>
     {
         var c = await ConnectionAsync(ct).ConfigureAwait(false);
         var call = Call(c, unitPath, PropertiesInterface, "Get", "ss", static (ref MessageWriter w) => { w.WriteString(UnitInterface); w.WriteString("ActiveState"); });

@@ -20,11 +20,14 @@ public sealed class SystemdUnitBackend : IUnitBackend, ISystemdSignals, IAsyncDi
     private const string UnknownObject = "org.freedesktop.DBus.Error.UnknownObject";
     /// <summary>States of a unit that is (still) running: adopted after a daemon restart.</summary>
     private static readonly string[] RunningStates = ["active", "activating", "deactivating", "reloading"];
+    /// <summary>Stop jobs one stop may take when something starts the unit again meanwhile.</summary>
+    private const int StopJobsPerStop = 3;
 
     private readonly SystemdBackendOptions _options;
     private readonly ILogger _log;
     private readonly SystemdBus _bus;
     private readonly JobWaits _jobs = new();
+    private readonly UnitCallOrder _order = new();
     private readonly ExitWatches _exits = new();
     private readonly CancellationTokenSource _disposing = new();
     /// <summary>Units whose stop gave up because the bus stayed away: stopped at the next connection.</summary>
@@ -48,6 +51,15 @@ public sealed class SystemdUnitBackend : IUnitBackend, ISystemdSignals, IAsyncDi
 
     public string Name => "systemd";
 
+    /// <summary>
+    /// For specs: awaited after a start is asked for and before its StartUnit is sent, so a spec
+    /// can make a stop overtake it (as an epilog overtakes a prolog's start on a busy machine).
+    /// </summary>
+    internal Func<JobId, Task>? BeforeStartUnitSent { get; set; }
+
+    /// <summary>For specs: units with a start or stop call in progress.</summary>
+    internal int UnitsWithCallsInProgress => _order.Count;
+
     /// <summary>Whether the system bus connection is up now (for status and health reporting).</summary>
     public bool IsBusConnected => _bus.IsConnected;
 
@@ -66,7 +78,27 @@ public sealed class SystemdUnitBackend : IUnitBackend, ISystemdSignals, IAsyncDi
         string result;
         using (var wait = _jobs.Watch(unit))
         {
-            var jobPath = await CallAsync(() => _bus.StartUnitAsync(unit, ct), $"systemd refused to start {unit}").ConfigureAwait(false);
+            string jobPath;
+            // Taken before the first await: a stop asked for from here on supersedes this start.
+            using (var order = _order.Start(unit))
+            {
+                if (BeforeStartUnitSent is { } pause) await pause(job).ConfigureAwait(false);
+                try
+                {
+                    jobPath = await order.SendAsync(() => CallAsync(() => _bus.StartUnitAsync(unit, ct), $"systemd refused to start {unit}"), ct)
+                        .ConfigureAwait(false);
+                }
+                catch (SystemdBusException) when (order.Superseded)
+                {
+                    _log.LogInformation("Not starting {Unit}: it was asked to stop before its start reached systemd", unit);
+                    throw;
+                }
+                catch (OperationCanceledException) when (!order.Sent)
+                {
+                    _log.LogInformation("Not starting {Unit}: the start was cancelled before it reached systemd", unit);
+                    throw;
+                }
+            }
             result = await AwaitJobAsync(wait, jobPath, $"the start job of {unit}", ct).ConfigureAwait(false);
         }
         if (result != "done")
@@ -102,6 +134,8 @@ public sealed class SystemdUnitBackend : IUnitBackend, ISystemdSignals, IAsyncDi
     /// </summary>
     public async Task StopAsync(JobId job, CancellationToken ct)
     {
+        // Taken before the first await: no start asked for before this stop is sent after it.
+        using var order = _order.Stop(JobNames.Unit(job));
         using var busWait = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var waiting = false;
         while (true)
@@ -109,7 +143,7 @@ public sealed class SystemdUnitBackend : IUnitBackend, ISystemdSignals, IAsyncDi
             var generation = _bus.Generation;
             try
             {
-                await StopOnceAsync(job, ct).ConfigureAwait(false);
+                await StopOnceAsync(job, order, ct).ConfigureAwait(false);
                 _owedStops.TryRemove(job, out _);
                 if (waiting) _log.LogInformation("Stopped {Unit} once the D-Bus system bus was back", JobNames.Unit(job));
                 return;
@@ -131,32 +165,45 @@ public sealed class SystemdUnitBackend : IUnitBackend, ISystemdSignals, IAsyncDi
         }
     }
 
-    private async Task StopOnceAsync(JobId job, CancellationToken ct)
+    /// <summary>
+    /// Stops the unit and confirms it is inactive or failed. A stop job can end while the unit
+    /// runs (a start that reached systemd after the stop, by this daemon or by hand, replaces
+    /// the stop job or follows it): then it is stopped again, at most <see cref="StopJobsPerStop"/> times.
+    /// </summary>
+    private async Task StopOnceAsync(JobId job, UnitCall order, CancellationToken ct)
     {
         var unit = JobNames.Unit(job);
         var path = SystemdEscape.BusPath(unit);
-        string result;
-        using (var wait = _jobs.Watch(unit))
+        string state;
+        for (var stopJobs = 1; ; stopJobs++)
         {
-            string jobPath;
-            try
+            string result;
+            using (var wait = _jobs.Watch(unit))
             {
-                jobPath = await _bus.StopUnitAsync(unit, ct).ConfigureAwait(false);
+                string jobPath;
+                try
+                {
+                    jobPath = await order.SendAsync(() => _bus.StopUnitAsync(unit, ct), ct).ConfigureAwait(false);
+                }
+                catch (DBusErrorReplyException e) when (e.ErrorName == NoSuchUnit)
+                {
+                    return; // nothing to stop: not even the template is known
+                }
+                catch (DBusErrorReplyException e)
+                {
+                    throw new SystemdBusException($"systemd refused to stop {unit}: {SystemdBus.Describe(e)}", e);
+                }
+                result = await AwaitJobAsync(wait, jobPath, $"the stop job of {unit}", ct).ConfigureAwait(false);
             }
-            catch (DBusErrorReplyException e) when (e.ErrorName == NoSuchUnit)
-            {
-                return; // nothing to stop: not even the template is known
-            }
-            catch (DBusErrorReplyException e)
-            {
-                throw new SystemdBusException($"systemd refused to stop {unit}: {SystemdBus.Describe(e)}", e);
-            }
-            result = await AwaitJobAsync(wait, jobPath, $"the stop job of {unit}", ct).ConfigureAwait(false);
-        }
 
-        var state = await ReadActiveStateAsync(path, ct).ConfigureAwait(false);
-        if (state is not ("inactive" or "failed"))
-            throw new SystemdBusException($"{unit} did not stop: {DescribeJobResult(result)}, the unit is {state}");
+            state = await ReadActiveStateAsync(path, ct).ConfigureAwait(false);
+            if (state is "inactive" or "failed") break;
+            if (stopJobs == StopJobsPerStop)
+                throw new SystemdBusException($"{unit} did not stop: {DescribeJobResult(result)}, the unit is {state} after {stopJobs} stop jobs; " +
+                                              $"something keeps starting it (see systemctl list-jobs and journalctl -u {unit})");
+            _log.LogWarning("{Unit} is {State} after its stop job ended: {JobResult}. Something started it again; stopping it again ({StopJob} of {StopJobs})",
+                unit, state, DescribeJobResult(result), stopJobs + 1, StopJobsPerStop);
+        }
 
         // A followed unit: let its follower read how it ended and reset it, then complete, so that
         // Exited has its reason and no failed instance is left when this returns.
@@ -263,9 +310,10 @@ public sealed class SystemdUnitBackend : IUnitBackend, ISystemdSignals, IAsyncDi
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(_disposing.Token);
         cts.CancelAfter(OwedStopTimeout);
+        using var order = _order.Stop(JobNames.Unit(job));
         try
         {
-            await StopOnceAsync(job, cts.Token).ConfigureAwait(false);
+            await StopOnceAsync(job, order, cts.Token).ConfigureAwait(false);
             _owedStops.TryRemove(job, out _);
             _log.LogInformation("Stopped {Unit}, whose epilog could not stop it while the D-Bus system bus was away", JobNames.Unit(job));
         }
