@@ -114,8 +114,10 @@ public sealed class DaemonProcess : IAsyncDisposable
             },
             ["KillAfterSeconds"] = 1,
             ["RequestReadSeconds"] = 30, // a request sent at once must never meet it, however loaded the machine
-            ["Timeouts"] = new Dictionary<string, double> { ["Ready"] = 30, ["Stop"] = 20 },
-            ["Probes"] = new Dictionary<string, object> { ["RequireSignature"] = false },
+            // Resolving forks a reader as the job's user: on a loaded 2-core machine that took more
+            // than the product's 5 s. The specs of those timeouts set their own.
+            ["Timeouts"] = new Dictionary<string, double> { ["Resolve"] = 60, ["Ready"] = 30, ["Stop"] = 20 },
+            ["Probes"] = new Dictionary<string, object> { ["RequireSignature"] = false, ["ReadTimeoutSeconds"] = 50 },
         };
         foreach (var (key, value) in settings ?? []) config[key] = value;
         var configFile = Path.Combine(workDir, "datacrumbsd.json");

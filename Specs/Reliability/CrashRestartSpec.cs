@@ -19,7 +19,7 @@ public sealed class CrashRestartSpec(ITestOutputHelper output) : IAsyncLifetime,
     private static readonly Dictionary<string, object> Settings = new()
     {
         // Ready leaves room for the stand-in's check of the probe file (a python3 start) besides its delay.
-        ["Timeouts"] = new Dictionary<string, double> { ["Ready"] = 5, ["Stop"] = 10 },
+        ["Timeouts"] = new Dictionary<string, double> { ["Resolve"] = 60, ["Ready"] = 5, ["Stop"] = 10 },
         ["KillAfterSeconds"] = 1,
     };
 

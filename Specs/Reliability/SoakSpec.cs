@@ -46,7 +46,7 @@ public sealed class SoakSpec(ITestOutputHelper output)
         var count = int.TryParse(Environment.GetEnvironmentVariable("RELIABILITY_SOAK_LIFECYCLES"), out var n) ? n : 10_000;
         await using var daemon = await DaemonProcess.StartAsync(settings: new()
         {
-            ["Timeouts"] = new Dictionary<string, double> { ["Ready"] = 10, ["Stop"] = 20 },
+            ["Timeouts"] = new Dictionary<string, double> { ["Resolve"] = 60, ["Ready"] = 10, ["Stop"] = 20 },
             ["KillAfterSeconds"] = 0.5,
         });
         var probes = Path.Combine(daemon.WorkDir, "probes.json.gz");

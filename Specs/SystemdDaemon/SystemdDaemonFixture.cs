@@ -57,8 +57,9 @@ public class SystemdDaemonFixture : IAsyncLifetime
             // No Backend: auto must choose systemd here. No Log: auto must choose the journal.
             // Signed probes, as in production: the daemon reads the user's file as the user (setpriv)
             // under the unit's hardening (NoNewPrivileges=, ProtectHome=, ...).
-            Probes = new { RequireSignature = true, SecretFile },
-            Timeouts = new { Ready = _readySeconds, Stop = 20 },
+            // Generous where the specs do not test the timeout: a loaded machine is not a fault.
+            Probes = new { RequireSignature = true, SecretFile, ReadTimeoutSeconds = 50 },
+            Timeouts = new { Resolve = 60, Ready = _readySeconds, Stop = 20 },
         }));
 
         (await Sandbox.ExecAsync("mkdir", "-p", "/usr/libexec/datacrumbs")).EnsureSuccess("mkdir /usr/libexec/datacrumbs");
