@@ -40,6 +40,8 @@ public sealed class RealFluxInstance : IAsyncLifetime
     public ProbeKeyRing Keys { get; } = ProbeFixtures.Ring(("spec-key", Secret));
     /// <summary>A directory every test user may enter, where jobs are submitted from (the job shell changes to it).</summary>
     public string JobDir { get; private set; } = "";
+    /// <summary>A job command printing "ready JOB" when the job's ready file is on its node, else "MISSING JOB".</summary>
+    public string ReadyCheck { get; private set; } = "";
     public static string PluginDir => Path.Combine(FluxNode.DeployDir, "cli", "plugins");
 
     public async Task InitializeAsync()
@@ -61,6 +63,18 @@ public sealed class RealFluxInstance : IAsyncLifetime
         });
         JobDir = Directory.CreateDirectory(Path.Combine(work, "jobs")).FullName;
         File.SetUnixFileMode(JobDir, (UnixFileMode)0b111_111_111 | UnixFileMode.StickyBit);
+
+        ReadyCheck = Path.Combine(JobDir, "ready-check");
+        await File.WriteAllTextAsync(ReadyCheck, $$"""
+            #!/bin/bash
+            # A job's task: is this job's ready file on this node? (In an allocation's initial
+            # program FLUX_JOB_ID is unset: the instance knows its own job id.)
+            id="${FLUX_JOB_ID:-$(flux getattr jobid 2>/dev/null)}"
+            f="${id/#ƒ/f}"
+            if [ -n "$f" ] && [ -e "{{Daemon.RunDir}}/datacrumbs-$f.ready" ]; then echo "ready $f"; else echo "MISSING $f"; fi
+
+            """);
+        File.SetUnixFileMode(ReadyCheck, (UnixFileMode)0b111_101_101);
 
         var hooks = $"--ctl={DaemonProcess.Ctl} --socket={Daemon.Socket}";
         var start = await Run.CommandAsync("bash", [Script, "start", "--root-owner", "no",

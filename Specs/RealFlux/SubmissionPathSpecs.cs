@@ -8,8 +8,9 @@ namespace Datacrumbs.Specs.RealFlux;
 [Collection(RealFluxCollection.Name)]
 public sealed class SubmissionPathSpecs(RealFluxInstance flux)
 {
-    /// <summary>Prints "ready JOB" when the job's ready file is on this node, "MISSING JOB" when not.</summary>
-    private const string Check = "f=${FLUX_JOB_ID/#ƒ/f}; if test -e \"$0/datacrumbs-$f.ready\"; then echo \"ready $f\"; else echo \"MISSING $f\"; fi";
+    /// <summary>The ready checks' answers; --watch also prints the job ids.</summary>
+    private static string[] Answers(string stdout) =>
+        stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.StartsWith("ready ", StringComparison.Ordinal) || l.StartsWith("MISSING", StringComparison.Ordinal)).ToArray();
 
     public static TheoryData<string, string[], int> Paths => new()
     {
@@ -29,9 +30,9 @@ public sealed class SubmissionPathSpecs(RealFluxInstance flux)
         var probes = await flux.SignedProbesForAsync("dcalice", $"probes-{Guid.NewGuid():N}.json.gz");
 
         var r = (await flux.AsUserAsync("dcalice", [.. submit, "--datacrumbs-enable", "--datacrumbs-probe-file", Path.GetFileName(probes),
-            "bash", "-c", Check, flux.Daemon.RunDir])).EnsureSuccess(path);
+            flux.ReadyCheck])).EnsureSuccess(path);
 
-        var lines = r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var lines = Answers(r.Stdout);
         Assert.Equal(jobsTimesRanks, lines.Length);
         Assert.All(lines, l => Assert.StartsWith("ready f", l));
     }
@@ -43,9 +44,9 @@ public sealed class SubmissionPathSpecs(RealFluxInstance flux)
         var probes = await flux.SignedProbesForAsync("dcalice", $"probes-{Guid.NewGuid():N}.json.gz");
 
         var r = (await flux.AsUserAsync("dcalice", ["bulksubmit", "--watch", "--datacrumbs-enable", "--datacrumbs-probe-file", Path.GetFileName(probes),
-            "bash", "-c", Check + "; : {}", flux.Daemon.RunDir, ":::", "a", "b"])).EnsureSuccess("bulksubmit");
+            flux.ReadyCheck, "{}", ":::", "a", "b"])).EnsureSuccess("bulksubmit");
 
-        var lines = r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var lines = Answers(r.Stdout);
         Assert.Equal(2, lines.Length);
         Assert.All(lines, l => Assert.StartsWith("ready f", l));
     }
@@ -58,7 +59,7 @@ public sealed class SubmissionPathSpecs(RealFluxInstance flux)
         var output = $"batch-{Guid.NewGuid():N}.out";
 
         var job = (await flux.AsUserAsync("dcalice", ["batch", "-N1", $"--output={output}", "--datacrumbs-enable", "--datacrumbs-probe-file", Path.GetFileName(probes),
-            "--wrap", "bash", "-c", Check, flux.Daemon.RunDir])).EnsureSuccess("batch").Stdout.Trim();
+            "--wrap", flux.ReadyCheck])).EnsureSuccess("batch").Stdout.Trim();
         (await flux.AsUserAsync("dcalice", "job", "wait-event", "--timeout=100", job, "clean")).EnsureSuccess("wait for the batch job");
 
         Assert.Equal($"ready {job.Replace('ƒ', 'f')}\n", await File.ReadAllTextAsync(Path.Combine(flux.JobDir, output)));
