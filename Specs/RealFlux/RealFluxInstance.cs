@@ -34,7 +34,11 @@ public sealed class RealFluxInstance : IAsyncLifetime
 
     private string? _missing;
 
+    /// <summary>The daemon of every user's jobs but <see cref="FailUser"/>'s: policy Continue.</summary>
     public DaemonProcess Daemon { get; private set; } = null!;
+    /// <summary>The daemon of <see cref="FailUser"/>'s jobs: policy Fail.</summary>
+    public DaemonProcess FailDaemon { get; private set; } = null!;
+    public const string FailUser = "dcbob";
     public string Uri { get; private set; } = "";
     private static readonly string Secret = ProbeFixtures.NewSecretBase64();
     public ProbeKeyRing Keys { get; } = ProbeFixtures.Ring(("spec-key", Secret));
@@ -56,11 +60,14 @@ public sealed class RealFluxInstance : IAsyncLifetime
         var keyFile = Path.Combine(work, "probe-keys");
         await File.WriteAllTextAsync(keyFile, $"spec-key {Secret}\n");
         File.SetUnixFileMode(keyFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        Daemon = await DaemonProcess.StartAsync(work, new()
+        Dictionary<string, object> Settings(string onFailure) => new()
         {
             ["FluxCommand"] = Flux,
+            ["OnFailure"] = onFailure,
             ["Probes"] = new Dictionary<string, object> { ["RequireSignature"] = true, ["KeyFile"] = keyFile },
-        });
+        };
+        Daemon = await DaemonProcess.StartAsync(work, Settings("Continue"));
+        FailDaemon = await DaemonProcess.StartAsync(Directory.CreateDirectory(Path.Combine(work, "fail")).FullName, Settings("Fail"));
         JobDir = Directory.CreateDirectory(Path.Combine(work, "jobs")).FullName;
         File.SetUnixFileMode(JobDir, (UnixFileMode)0b111_111_111 | UnixFileMode.StickyBit);
 
@@ -76,10 +83,19 @@ public sealed class RealFluxInstance : IAsyncLifetime
             """);
         File.SetUnixFileMode(ReadyCheck, (UnixFileMode)0b111_101_101);
 
-        var hooks = $"--ctl={DaemonProcess.Ctl} --socket={Daemon.Socket}";
+        // The hooks as flux-imp runs them, told only where this test's client and daemons are.
+        // FailUser's jobs go to the daemon whose policy is Fail, everyone else's to Continue.
+        var router = Path.Combine(work, "hook-router");
+        await File.WriteAllTextAsync(router, $$"""
+            #!/bin/bash
+            socket="{{Daemon.Socket}}"
+            [ "${FLUX_JOB_USERID:-}" = "{{UnixAccounts.LookupUid(FailUser)}}" ] && socket="{{FailDaemon.Socket}}"
+            exec "{{FluxNode.DeployDir}}/$1" --ctl="{{DaemonProcess.Ctl}}" --socket="$socket"
+
+            """);
+        File.SetUnixFileMode(router, (UnixFileMode)0b111_101_101);
         var start = await Run.CommandAsync("bash", [Script, "start", "--root-owner", "no",
-            "--prolog", $"{Path.Combine(FluxNode.DeployDir, "datacrumbs_service_run.sh")} {hooks}",
-            "--epilog", $"{Path.Combine(FluxNode.DeployDir, "datacrumbs_service_stop.sh")} {hooks}"], Generous);
+            "--prolog", $"{router} datacrumbs_service_run.sh", "--epilog", $"{router} datacrumbs_service_stop.sh"], Generous);
         start.EnsureSuccess("flux-instance.sh start");
         Uri = start.Stdout.Split('\n').Single(l => l.StartsWith("export FLUX_URI=", StringComparison.Ordinal))["export FLUX_URI=".Length..];
     }
@@ -116,6 +132,7 @@ public sealed class RealFluxInstance : IAsyncLifetime
     {
         if (_missing is not null) return;
         await Run.CommandAsync("bash", [Script, "stop"], Generous);
+        await FailDaemon.DisposeAsync();
         await Daemon.DisposeAsync();
         Daemon.DeleteWorkDir();
     }

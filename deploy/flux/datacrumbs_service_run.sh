@@ -106,6 +106,17 @@ find_flux() {
     flux=flux
 }
 
+# Flux commands as the instance owner: under flux-imp the hook is root, which a multi-user
+# instance admits only with access.allow-root-owner; its owner (FLUX_OWNER_USERID) it always
+# admits, and the owner may raise exceptions on every job.
+as_owner() {
+    local owner="${FLUX_OWNER_USERID:-}" gid
+    case "$owner" in ''|0|*[!0-9]*) "$@"; return ;; esac
+    [ "$(id -u)" = 0 ] || { "$@"; return; }
+    gid="$(getent passwd "$owner" | cut -d: -f4)"
+    setpriv --reuid="$owner" --regid="${gid:-$(id -g)}" --clear-groups -- "$@"
+}
+
 # Whether this prolog runs on the job's first rank, the one that tells the user. No
 # variable names a prolog's rank: the local broker knows it. In doubt, tell the user.
 first_rank() {
@@ -113,7 +124,7 @@ first_rank() {
     first="${first#[}"
     first="${first%%[-,]*}"
     case "$first" in ''|*[!0-9]*) return 0 ;; esac
-    mine="$(timeout -k 2 "$raise_timeout" "$flux" getattr rank 2>/dev/null)" || return 0
+    mine="$(as_owner timeout -k 2 "$raise_timeout" "$flux" getattr rank 2>/dev/null)" || return 0
     [ "$mine" = "$first" ]
 }
 
@@ -128,7 +139,7 @@ raise() {
         echo "$note"
         return 0
     fi
-    timeout -k 2 "$raise_timeout" "$flux" job raise --severity="$severity" --type=datacrumbs \
+    as_owner timeout -k 2 "$raise_timeout" "$flux" job raise --severity="$severity" --type=datacrumbs \
         --message="$note" "${FLUX_JOB_ID:-$job}" >/dev/null 2>&1 || rc=$?
     if [ "$rc" -eq 0 ]; then
         echo "$note"
@@ -187,7 +198,7 @@ cleanup
 
 case "$rc" in
     0)  [ -n "$line" ] && echo "$line"; exit 0 ;;
-    10) raise 1 "${line:-datacrumbs: $job: failed: tracing could not start (job runs untraced)}"; exit 0 ;;
+    10) raise 1 "${line:-datacrumbs: $job: failed: tracing could not start} (job runs untraced)"; exit 0 ;;
     1)  cancel_job "${line:-datacrumbs: $job: failed: tracing could not start}" ;;
     3)  unreachable "${line:-datacrumbs: $job: failed: the datacrumbs daemon is not reachable}" ;;
     5)  unreachable "${line:-datacrumbs: $job: failed: no answer from the datacrumbs daemon in ${wait_s} s}" ;;
