@@ -9,6 +9,10 @@ namespace Datacrumbs.Specs.FluxEndToEnd;
 /// Whole prolog/epilog paths as Flux drives them: the real hook scripts, the real
 /// datacrumbsctl, a real datacrumbsd reading the jobspec through a stand-in `flux`, the
 /// process backend and the stand-in tracer. The daemon's policy here is `continue`.
+/// The real multi-user Flux proves the whole chain (Specs/RealFlux); the stand-in stays here for
+/// what a real Flux cannot be made to do on demand: answer a malformed or hostile jobspec
+/// (job-ingest's validator refuses those), fail `flux job info` or `flux job raise`, receive one
+/// job's prologs in both id forms at once, and record the exact arguments of every raise.
 /// </summary>
 public sealed class FluxEndToEndSpecs(ContinueNode fixture) : IClassFixture<ContinueNode>
 {
