@@ -128,6 +128,14 @@ else
     esac
 fi
 
+# A Flux under a prefix (/opt/flux) is on no service's PATH: name it in the daemon's configuration.
+if [ -z "$flux_cmd" ]; then
+    flux_cmd="$(command -v flux 2>/dev/null || true)"
+    [ -z "$flux_cmd" ] && [ -x /opt/flux/bin/flux ] && flux_cmd=/opt/flux/bin/flux
+    case "$flux_cmd" in /usr/bin/flux|/bin/flux|'') flux_cmd=flux ;; esac
+fi
+case "$flux_cmd" in *[\"\\\|\&]*|*[[:cntrl:]]*) problem "--flux: unusable path '$flux_cmd' (quote, backslash, |, & or control character)" ;; esac
+
 if [ ${#problems[@]} -gt 0 ]; then
     for p in "${problems[@]}"; do echo "$me: $p" >&2; done
     echo "$me: nothing was changed" >&2
@@ -311,13 +319,6 @@ conf "$repo/deploy/systemd/datacrumbsd.service" "$prefix/etc/datacrumbs/systemd/
 conf "$repo/deploy/systemd/datacrumbs_sign_probes.service" "$prefix/etc/datacrumbs/systemd/datacrumbs_sign_probes.service" 0644
 conf "$repo/deploy/flux/cli/plugins/datacrumbs.py" "$prefix/etc/datacrumbs/flux/cli/plugins/datacrumbs.py" 0644
 conf "$repo/deploy/flux/job-manager.toml" "$prefix/etc/datacrumbs/flux/job-manager.toml" 0644
-# A Flux under a prefix (/opt/flux) is on no service's PATH: name it in the daemon's configuration.
-if [ -z "$flux_cmd" ]; then
-    flux_cmd="$(command -v flux 2>/dev/null || true)"
-    [ -z "$flux_cmd" ] && [ -x /opt/flux/bin/flux ] && flux_cmd=/opt/flux/bin/flux
-    case "$flux_cmd" in /usr/bin/flux|/bin/flux|'') flux_cmd=flux ;; esac
-fi
-case "$flux_cmd" in *[\"\\]*|*[[:cntrl:]]*) echo "$me: --flux: unusable path '$flux_cmd'" >&2; exit 2 ;; esac
 daemon_conf="$(mktemp)"
 trap 'rm -f "$daemon_conf"' EXIT
 sed "s|\"FluxCommand\": \"flux\"|\"FluxCommand\": \"$flux_cmd\"|" "$repo/deploy/config/datacrumbsd.json" >"$daemon_conf"
