@@ -33,6 +33,7 @@ prefix=""
 dry_run=0
 from=""
 tracer=""
+flux_cmd=""
 standin=0
 build_dir="$repo/artifacts/install"
 changed=0
@@ -50,6 +51,9 @@ usage: $me --prefix DIR [--dry-run] [--from BUILD] [--tracer PATH | --standin-tr
   --tracer PATH       the DataCrumbs tracer on the target system; /usr/libexec/datacrumbs/
                       datacrumbs-tracer becomes a symlink to it (needed on the first run)
   --standin-tracer    link the STAND-IN tracer instead (attaches no probes: demos and tests)
+  --flux PATH         the flux command the daemon reads jobspecs with (FluxCommand in a new
+                      datacrumbsd.json); default: the flux on this PATH, else /opt/flux/bin/flux
+                      when present, else "flux" (the daemon's PATH: /usr/bin/flux)
 EOF
 }
 
@@ -65,6 +69,8 @@ while [ $# -gt 0 ]; do
         --tracer) [ $# -ge 2 ] || die_usage "--tracer needs a path"; tracer="$2"; shift 2 ;;
         --tracer=*) tracer="${1#*=}"; shift ;;
         --standin-tracer) standin=1; shift ;;
+        --flux) [ $# -ge 2 ] || die_usage "--flux needs a path"; flux_cmd="$2"; shift 2 ;;
+        --flux=*) flux_cmd="${1#*=}"; shift ;;
         --dry-run) dry_run=1; shift ;;
         -h|--help) usage; exit 0 ;;
         *) die_usage "unknown argument '$1'" ;;
@@ -121,6 +127,14 @@ else
         *) problem "no .NET runtime identifier known for $(uname -m): publish yourself and give --from" ;;
     esac
 fi
+
+# A Flux under a prefix (/opt/flux) is on no service's PATH: name it in the daemon's configuration.
+if [ -z "$flux_cmd" ]; then
+    flux_cmd="$(command -v flux 2>/dev/null || true)"
+    [ -z "$flux_cmd" ] && [ -x /opt/flux/bin/flux ] && flux_cmd=/opt/flux/bin/flux
+    case "$flux_cmd" in /usr/bin/flux|/bin/flux|'') flux_cmd=flux ;; esac
+fi
+case "$flux_cmd" in *[\"\\\|\&]*|*[[:cntrl:]]*) problem "--flux: unusable path '$flux_cmd' (quote, backslash, |, & or control character)" ;; esac
 
 if [ ${#problems[@]} -gt 0 ]; then
     for p in "${problems[@]}"; do echo "$me: $p" >&2; done
@@ -305,7 +319,10 @@ conf "$repo/deploy/systemd/datacrumbsd.service" "$prefix/etc/datacrumbs/systemd/
 conf "$repo/deploy/systemd/datacrumbs_sign_probes.service" "$prefix/etc/datacrumbs/systemd/datacrumbs_sign_probes.service" 0644
 conf "$repo/deploy/flux/cli/plugins/datacrumbs.py" "$prefix/etc/datacrumbs/flux/cli/plugins/datacrumbs.py" 0644
 conf "$repo/deploy/flux/job-manager.toml" "$prefix/etc/datacrumbs/flux/job-manager.toml" 0644
-conf "$repo/deploy/config/datacrumbsd.json" "$prefix/etc/datacrumbs/datacrumbsd.json" 0644
+daemon_conf="$(mktemp)"
+trap 'rm -f "$daemon_conf"' EXIT
+sed "s|\"FluxCommand\": \"flux\"|\"FluxCommand\": \"$flux_cmd\"|" "$repo/deploy/config/datacrumbsd.json" >"$daemon_conf"
+conf "$daemon_conf" "$prefix/etc/datacrumbs/datacrumbsd.json" 0644
 conf "$repo/Host/Signer/signer.example.json" "$prefix/etc/datacrumbs/signer.json" 0644
 
 # --- Summary and what is left to the admin --------------------------------------------------------
@@ -326,8 +343,10 @@ Remaining steps$where, as root:
  Every compute node:
    # site probe secret: the login node's file, where the DataCrumbs runtime reads it (root, 0400;
    # docs/probes.rst). Without it the runtime makes its own and refuses every signed file.
+   # Copy it in; never re-create an existing secret (every signed file would then be refused).
    install -d /usr/local/share/datacrumbs/data   # then copy .datacrumbs-probe-secret in, mode 0400
-   # the Flux instance owner must be in AllowedCallers (default "flux"):
+   # the Flux instance owner must be in AllowedCallers: the installed example lists "flux"
+   # (the daemon's built-in default is none: root only)
    \${EDITOR:-vi} /etc/datacrumbs/datacrumbsd.json
    ln -sf /etc/datacrumbs/systemd/datacrumbs@.service /etc/systemd/system/datacrumbs@.service
    ln -sf /etc/datacrumbs/systemd/datacrumbsd.service /etc/systemd/system/datacrumbsd.service
@@ -337,11 +356,16 @@ Remaining steps$where, as root:
 
  Flux (system instance; see docs/flux-integration.rst if it already runs a prolog):
    cp /etc/datacrumbs/flux/job-manager.toml /etc/flux/system/conf.d/datacrumbs.toml
-   flux config reload                       # on every broker, or restart flux
+   flux config reload && flux jobtap load perilog.so   # reload alone does not load perilog.so
+   flux jobtap list | grep perilog          # the hooks are active only when this shows it
    ln -sf /etc/datacrumbs/flux/cli/plugins/datacrumbs.py /etc/flux/cli/plugins/datacrumbs.py
                                             # login/submit nodes and the rank 0 node
+   # a Flux under a prefix looks in <prefix>/etc/flux/cli/plugins (/opt/flux/etc/flux/cli/plugins)
+ Hosts without systemd: datacrumbsd runs the tracer itself (Backend Auto picks Process);
+   start /usr/sbin/datacrumbsd from your init system as root, restarted when it exits.
  Login node (probe signer):
-   (umask 277; openssl rand -hex 32 | tr -d '\\n' > /usr/local/share/datacrumbs/data/.datacrumbs-probe-secret)
+   s=/usr/local/share/datacrumbs/data/.datacrumbs-probe-secret   # made once: never over an existing one
+   [ -e "\$s" ] || (umask 277; install -d "\${s%/*}"; openssl rand -hex 32 | tr -d '\\n' > "\$s")
    ln -sf /etc/datacrumbs/systemd/datacrumbs_sign_probes.service /etc/systemd/system/datacrumbs_sign_probes.service
    systemctl daemon-reload
    systemctl enable --now datacrumbs_sign_probes.service

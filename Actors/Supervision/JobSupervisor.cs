@@ -81,7 +81,10 @@ public sealed class JobSupervisor : ReceiveActor
         if (_children.TryGetValue(epilog.Job, out var child)) { Forward(child, epilog); return; }
         if (_recent.TryGet(epilog.Job, out var ended) && ended.Outcome is Outcome.NotRequested or Outcome.Stopped)
         {
-            Sender.Tell(ended with { Outcome = Outcome.Stopped, State = LifecycleState.Done, Message = "nothing of the job is left on this node" });
+            // A job that never asked stays NotRequested, so its epilog, like its prolog, adds nothing to `flux dmesg`.
+            Sender.Tell(ended.Outcome == Outcome.NotRequested
+                ? ended with { State = LifecycleState.Done, Message = "the job did not ask for tracing; nothing of it is on this node" }
+                : ended with { Outcome = Outcome.Stopped, State = LifecycleState.Done, Message = "nothing of the job is left on this node" });
             return;
         }
         Forward(Spawn(epilog.Job, null, JobLifecycle.ForEpilog(epilog.Job, _ports, _timeouts)), epilog);

@@ -25,6 +25,7 @@ var retryFor = new Option<double?>("--retry-for")
 };
 var job = new Option<string?>("--job") { Description = "The job id, in any form (default: $FLUX_JOB_ID).", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("FLUX_JOB_ID") };
 var uid = new Option<string?>("--uid") { Description = "The job's user id (default: $FLUX_JOB_USERID).", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("FLUX_JOB_USERID") };
+var fluxOwner = new Option<string?>("--flux-owner") { Description = "The Flux instance owner's uid, as whom the daemon reads the jobspec (default: $FLUX_OWNER_USERID).", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("FLUX_OWNER_USERID") };
 var fluxUri = new Option<string?>("--flux-uri") { Description = "The broker to read the jobspec from (default: $FLUX_URI).", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("FLUX_URI") };
 
 var root = new RootCommand($"""
@@ -67,12 +68,20 @@ var prolog = new Command("prolog", "Start tracing for a job on this node (run by
 prolog.Options.Add(job);
 prolog.Options.Add(uid);
 prolog.Options.Add(fluxUri);
+prolog.Options.Add(fluxOwner);
 prolog.SetAction((parse, ct) =>
 {
     if (parse.GetValue(job) is not { Length: > 0 } jobText) return Task.FromResult(Usage("no job: pass --job or set FLUX_JOB_ID"));
     if (parse.GetValue(uid) is not { Length: > 0 } uidText || !uint.TryParse(uidText, NumberStyles.None, CultureInfo.InvariantCulture, out var user))
         return Task.FromResult(Usage("no valid job user: pass --uid or set FLUX_JOB_USERID to a numeric uid"));
-    return Call(parse, new ControlRequest { Op = Operation.Prolog, Job = jobText, Uid = user, FluxUri = parse.GetValue(fluxUri) }, 240, ct);
+    uint? owner = null;
+    if (parse.GetValue(fluxOwner) is { Length: > 0 } ownerText)
+    {
+        if (!uint.TryParse(ownerText, NumberStyles.None, CultureInfo.InvariantCulture, out var o))
+            return Task.FromResult(Usage($"the instance owner must be a numeric uid (--flux-owner or FLUX_OWNER_USERID), not '{JobId.Printable(ownerText)}'"));
+        owner = o;
+    }
+    return Call(parse, new ControlRequest { Op = Operation.Prolog, Job = jobText, Uid = user, FluxUri = parse.GetValue(fluxUri), FluxOwnerUid = owner }, 240, ct);
 });
 root.Subcommands.Add(prolog);
 

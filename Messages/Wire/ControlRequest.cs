@@ -16,6 +16,8 @@ public sealed record ControlRequest
     public uint? Uid { get; init; }
     /// <summary>The prolog's FLUX_URI, for reading the jobspec.</summary>
     public string? FluxUri { get; init; }
+    /// <summary>The instance owner (the prolog's FLUX_OWNER_USERID): the daemon reads the jobspec as this user.</summary>
+    public uint? FluxOwnerUid { get; init; }
     /// <summary>Metadata fabricated by the service wrapper; absent for real Flux prologs.</summary>
     public TracingRequest? Metadata { get; init; }
 }

@@ -88,19 +88,30 @@ public sealed class HookScriptSpecs : IDisposable
         ClientExits("prolog", 10);
         var r = await HookAsync("datacrumbs_service_run.sh");
         Assert.Equal(0, r.ExitCode);
-        OneLine(r, "datacrumbs: ƒNH: outcome-10: from the fake prolog");
+        OneLine(r, "datacrumbs: ƒNH: outcome-10: from the fake prolog (job runs untraced)");
         Assert.Equal(["job", "raise", "--severity=1", "--type=datacrumbs",
-            "--message=datacrumbs: ƒNH: outcome-10: from the fake prolog", "ƒNH"], Raised ?? []);
+            "--message=datacrumbs: ƒNH: outcome-10: from the fake prolog (job runs untraced)", "ƒNH"], Raised ?? []);
     }
 
     [Fact]
-    public async Task Prolog_failure_under_fail_cancels_the_job()
+    public async Task Prolog_failure_under_fail_cancels_the_job_with_a_fatal_exception_and_drains_nothing()
     {
         ClientExits("prolog", 1);
         var r = await HookAsync("datacrumbs_service_run.sh");
+        Assert.Equal(0, r.ExitCode); // non-zero would drain the node
+        OneLine(r, "datacrumbs: ƒNH: outcome-1: from the fake prolog (on-failure=fail: job canceled)");
+        Assert.Equal(["job", "raise", "--severity=0", "--type=datacrumbs",
+            "--message=datacrumbs: ƒNH: outcome-1: from the fake prolog (on-failure=fail: job canceled)", "ƒNH"], Raised ?? []);
+    }
+
+    [Fact]
+    public async Task Under_fail_a_cancel_that_cannot_be_raised_exits_1_so_the_job_still_does_not_run()
+    {
+        ClientExits("prolog", 1);
+        File.WriteAllText(Path.Combine(_dir, "rc.flux"), "1");
+        var r = await HookAsync("datacrumbs_service_run.sh");
         Assert.Equal(1, r.ExitCode);
-        OneLine(r, "datacrumbs: ƒNH: outcome-1: from the fake prolog");
-        Assert.Null(Raised);
+        OneLine(r, "datacrumbs: ƒNH: outcome-1: from the fake prolog (on-failure=fail: job canceled) [job exception not raised: flux job raise exit 1]");
     }
 
     [Theory]
@@ -129,9 +140,9 @@ public sealed class HookScriptSpecs : IDisposable
         var r = how == "env"
             ? await HookAsync("datacrumbs_service_run.sh", onFailure: "fail")
             : await HookAsync("datacrumbs_service_run.sh", null, "--on-failure=fail");
-        Assert.Equal(1, r.ExitCode);
+        Assert.Equal(0, r.ExitCode);
         OneLine(r, "datacrumbs: ƒNH: outcome-3: from the fake prolog (on-failure=fail: job canceled)");
-        Assert.Null(Raised);
+        Assert.Equal("--severity=0", Raised?[2]);
     }
 
     [Fact]
@@ -141,7 +152,7 @@ public sealed class HookScriptSpecs : IDisposable
         env["DATACRUMBSCTL"] = "/nonexistent/datacrumbsctl";
         var r = await Run.CommandAsync(Path.Combine(DeployDir, "datacrumbs_service_run.sh"), [], Generous, env);
         Assert.Equal(0, r.ExitCode);
-        OneLine(r, "datacrumbs: ƒNH: failed: cannot run /nonexistent/datacrumbsctl (exit 127) (job runs untraced)");
+        OneLine(r, "datacrumbs: fNH: failed: cannot run /nonexistent/datacrumbsctl (exit 127) (job runs untraced)");
     }
 
     [Fact]
@@ -151,7 +162,7 @@ public sealed class HookScriptSpecs : IDisposable
         File.WriteAllText(Path.Combine(_dir, "rc.flux"), "1");
         var r = await HookAsync("datacrumbs_service_run.sh");
         Assert.Equal(0, r.ExitCode);
-        OneLine(r, "datacrumbs: ƒNH: outcome-10: from the fake prolog [job exception not raised: flux job raise exit 1]");
+        OneLine(r, "datacrumbs: ƒNH: outcome-10: from the fake prolog (job runs untraced) [job exception not raised: flux job raise exit 1]");
     }
 
     [Fact]
@@ -159,7 +170,7 @@ public sealed class HookScriptSpecs : IDisposable
     {
         var r = await HookAsync("datacrumbs_service_run.sh", onFailure: "maybe");
         Assert.Equal(1, r.ExitCode);
-        OneLine(r, "datacrumbs: ƒNH: prolog hook: on-failure must be continue or fail, not 'maybe'");
+        OneLine(r, "datacrumbs: fNH: prolog hook: on-failure must be continue or fail, not 'maybe'");
         Assert.Empty(Calls);
     }
 
@@ -184,10 +195,74 @@ public sealed class HookScriptSpecs : IDisposable
         await hook.WaitForExitAsync().WaitAsync(Generous);
 
         Assert.Equal(143, hook.ExitCode);
-        Assert.Equal("datacrumbs: ƒNH: prolog interrupted by SIGTERM; asked the daemon to stop tracing (epilog exit 0)\n", await stdout);
+        Assert.Equal("datacrumbs: fNH: prolog interrupted by SIGTERM; asked the daemon to stop tracing (epilog exit 0)\n", await stdout);
         Assert.Equal(["prolog --timeout 180", "epilog --timeout 30"], Calls);
         await clientExited.WaitAsync(Generous); // the hanging client was killed
         Assert.Empty(Directory.GetFiles(_dir, "datacrumbs-prolog.*"));
+    }
+
+    [Fact]
+    public async Task Every_setting_works_from_the_command_line_alone_as_under_flux_imp()
+    {
+        // flux-imp passes only FLUX_* variables: no DATACRUMBS_* at all here.
+        var env = new Dictionary<string, string?>
+        {
+            ["DATACRUMBSCTL"] = null, ["DATACRUMBS_FLUX"] = null, ["DATACRUMBS_ON_FAILURE"] = null,
+            ["FLUX_JOB_ID"] = "ƒNH", ["TMPDIR"] = _dir, ["PATH"] = "/usr/sbin:/usr/bin:/sbin:/bin",
+        };
+        ClientExits("prolog", 1);
+        var r = await Run.CommandAsync(Path.Combine(DeployDir, "datacrumbs_service_run.sh"),
+            [$"--ctl={Path.Combine(_dir, "datacrumbsctl")}", "--socket=/run/x.sock", "--retry-for=2", $"--flux={Path.Combine(_dir, "flux")}",
+             "--timeout=7", "--cancel-timeout=3", "--on-failure=continue"], Generous, env);
+
+        Assert.Equal(0, r.ExitCode);
+        Assert.Equal(["prolog --socket /run/x.sock --retry-for 2 --timeout 7"], Calls);
+        Assert.Equal("--severity=0", Raised?[2]); // the client's exit 1 is the daemon's fail policy
+        var e = await Run.CommandAsync(Path.Combine(DeployDir, "datacrumbs_service_stop.sh"),
+            [$"--ctl={Path.Combine(_dir, "datacrumbsctl")}", "--socket=/run/x.sock", "--retry-for=2", "--timeout=9"], Generous, env);
+        Assert.Equal(0, e.ExitCode);
+        Assert.Equal("epilog --socket /run/x.sock --retry-for 2 --timeout 9", Calls[^1]);
+    }
+
+    [Fact]
+    public async Task Flux_is_found_through_FLUX_EXEC_PATH_when_it_is_not_on_PATH()
+    {
+        // flux-imp's PATH lacks a Flux under a prefix; FLUX_EXEC_PATH is <prefix>/libexec/flux/cmd.
+        var prefix = Directory.CreateDirectory(Path.Combine(_dir, "prefix")).FullName;
+        Directory.CreateDirectory(Path.Combine(prefix, "libexec", "flux", "cmd"));
+        Directory.CreateDirectory(Path.Combine(prefix, "bin"));
+        File.Move(Path.Combine(_dir, "flux"), Path.Combine(prefix, "bin", "flux"));
+        var env = Env();
+        env["DATACRUMBS_FLUX"] = null;
+        env["PATH"] = "/usr/sbin:/usr/bin:/sbin:/bin";
+        env["FLUX_EXEC_PATH"] = Path.Combine(prefix, "libexec", "flux", "cmd");
+        ClientExits("prolog", 10);
+
+        var r = await Run.CommandAsync(Path.Combine(DeployDir, "datacrumbs_service_run.sh"), [], Generous, env);
+
+        Assert.Equal(0, r.ExitCode);
+        Assert.Equal("--severity=1", File.ReadAllLines(Path.Combine(prefix, "bin", "raised"))[2]);
+    }
+
+    [Theory]
+    [InlineData("0-1", "0", true)]
+    [InlineData("0-1", "1", false)]
+    [InlineData("[3,5-7]", "3", true)]
+    [InlineData("3,5-7", "5", false)]
+    public async Task Only_the_jobs_first_rank_tells_the_user_under_continue(string ranks, string mine, bool raises)
+    {
+        // The stand-in flux answers `flux getattr rank` from the file `rank`.
+        WriteExecutable("flux", FakeFlux.Replace("dir=\"$(dirname \"$0\")\"", "dir=\"$(dirname \"$0\")\"\n[ \"$1\" = getattr ] && { cat \"$dir/rank\"; exit 0; }"));
+        File.WriteAllText(Path.Combine(_dir, "rank"), mine + "\n");
+        ClientExits("prolog", 10);
+        var env = Env();
+        env["FLUX_JOB_RANKS"] = ranks;
+
+        var r = await Run.CommandAsync(Path.Combine(DeployDir, "datacrumbs_service_run.sh"), [], Generous, env);
+
+        Assert.Equal(0, r.ExitCode);
+        OneLine(r, "datacrumbs: ƒNH: outcome-10: from the fake prolog (job runs untraced)"); // every rank logs to flux dmesg
+        Assert.Equal(raises, Raised is not null);
     }
 
     [Fact]

@@ -8,7 +8,8 @@ namespace Datacrumbs.Specs.Flux;
 /// call's, and per job ID), and behaves as mode.ID (else mode) says: answer, fail (exit 1
 /// with two stderr lines), hang (reports "PID CHILDPID" on the fifo `started`, then waits on
 /// a child that holds stdout), flood (endless output). `flux job raise ...` is recorded, one
-/// file per call, and exits with rc.raise (default 0).
+/// file per call, and exits with rc.raise (default 0). `flux getattr rank` prints the file
+/// rank (default 0): the broker's rank the prolog hook asks before telling the user.
 /// </summary>
 public sealed class StandInFlux : IDisposable
 {
@@ -18,6 +19,10 @@ public sealed class StandInFlux : IDisposable
         if [ "${1-}" = job ] && [ "${2-}" = raise ]; then
             printf '%s\n' "$@" >"$(mktemp "$dir/raise.XXXXXX")"
             exit "$(cat "$dir/rc.raise" 2>/dev/null || echo 0)"
+        fi
+        if [ "${1-}" = getattr ] && [ "${2-}" = rank ]; then
+            cat "$dir/rank" 2>/dev/null || echo 0
+            exit 0
         fi
         job="${3-}"
         case "$job" in *[!0-9]*|'') job=other ;; esac

@@ -9,6 +9,10 @@ namespace Datacrumbs.Specs.FluxEndToEnd;
 /// Whole prolog/epilog paths as Flux drives them: the real hook scripts, the real
 /// datacrumbsctl, a real datacrumbsd reading the jobspec through a stand-in `flux`, the
 /// process backend and the stand-in tracer. The daemon's policy here is `continue`.
+/// The real multi-user Flux proves the whole chain (Specs/RealFlux); the stand-in stays here for
+/// what a real Flux cannot be made to do on demand: answer a malformed or hostile jobspec
+/// (job-ingest's validator refuses those), fail `flux job info` or `flux job raise`, receive one
+/// job's prologs in both id forms at once, and record the exact arguments of every raise.
 /// </summary>
 public sealed class FluxEndToEndSpecs(ContinueNode fixture) : IClassFixture<ContinueNode>
 {
@@ -178,7 +182,7 @@ public sealed class FluxEndToEndSpecs(ContinueNode fixture) : IClassFixture<Cont
             await hook.WaitForExitAsync().WaitAsync(FluxNode.Generous);
 
             Assert.Equal(143, hook.ExitCode);
-            Assert.Equal($"datacrumbs: {Flux(job, JobIdFormat.F58)}: prolog interrupted by SIGTERM; asked the daemon to stop tracing (epilog exit 0)\n", await stdout);
+            Assert.Equal($"datacrumbs: {job}: prolog interrupted by SIGTERM; asked the daemon to stop tracing (epilog exit 0)\n", await stdout);
             await tracerExited.WaitAsync(FluxNode.Generous); // the tracer was stopped
             Assert.Empty(_node.LeftoversOf(job));
         }
@@ -229,7 +233,7 @@ public sealed class FluxEndToEndSpecs(ContinueNode fixture) : IClassFixture<Cont
     [InlineData(null, 0)]
     [InlineData("continue", 0)]
     [InlineData("fail", 1)]
-    public async Task With_the_daemon_down_the_prolog_follows_the_hooks_policy(string? policy, int exit)
+    public async Task With_the_daemon_down_the_prolog_follows_the_hooks_policy(string? policy, int epilogExit)
     {
         var job = FluxNode.NewJob();
         var id = Flux(job, JobIdFormat.F58);
@@ -237,25 +241,26 @@ public sealed class FluxEndToEndSpecs(ContinueNode fixture) : IClassFixture<Cont
 
         var prolog = await _node.PrologAsync(id, policy, nowhere);
 
-        Assert.Equal(exit, prolog.ExitCode);
+        Assert.Equal(0, prolog.ExitCode); // under fail too: the fatal exception cancels the job, no node is drained
         OneLine(prolog);
         Assert.Contains("cannot reach the daemon", prolog.Stdout);
         Assert.Contains("no such socket", prolog.Stdout);
-        if (exit == 0)
+        var raise = Assert.Single(_node.RaisesFor(id));
+        Assert.Equal("--message=" + prolog.Stdout.TrimEnd('\n'), raise[4]);
+        if (policy != "fail")
         {
             Assert.EndsWith("(job runs untraced)\n", prolog.Stdout);
-            var raise = Assert.Single(_node.RaisesFor(id));
-            Assert.Equal("--message=" + prolog.Stdout.TrimEnd('\n'), raise[4]);
+            Assert.Equal("--severity=1", raise[2]);
         }
         else
         {
             Assert.EndsWith("(on-failure=fail: job canceled)\n", prolog.Stdout);
-            Assert.Empty(_node.RaisesFor(id));
+            Assert.Equal("--severity=0", raise[2]);
         }
 
         // The epilog cannot confirm anything either: it only drains the node under fail.
         var epilog = await _node.EpilogAsync(id, policy, nowhere);
-        Assert.Equal(exit, epilog.ExitCode);
+        Assert.Equal(epilogExit, epilog.ExitCode);
         Assert.Contains("cannot reach the daemon", epilog.Stdout);
         Assert.Empty(Directory.EnumerateFileSystemEntries(_node.HookTmp));
     }

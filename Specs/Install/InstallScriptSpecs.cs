@@ -29,10 +29,15 @@ public sealed class InstallScriptSpecs : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    // install.sh forks a few programs per file (about 150 files here): it took 93 s with
-    // the load average at 20. The deadline only ends a script that hangs.
+    // install.sh forks a few programs per file (about 150 files here): it took 93 s with the
+    // load average at 20. The deadlines only end a script that hangs.
+    /// <summary>Runs the installer; unless a spec names one, with --flux flux (the shipped FluxCommand), so no Flux on this machine changes what is installed.</summary>
     private Task<Run.Result> InstallAsync(params string[] args) =>
-        Run.CommandAsync(Script, ["--prefix", Prefix, .. args], TimeSpan.FromMinutes(10));
+        Run.CommandAsync(Script, ["--prefix", Prefix, .. args.Any(a => a.StartsWith("--flux", StringComparison.Ordinal)) ? args : [.. args, "--flux", "flux"]], TimeSpan.FromMinutes(10));
+
+    private Task<Run.Result> InstallDetectingFluxAsync(params string[] args) =>
+        Run.CommandAsync(Script, ["--prefix", Prefix, .. args], TimeSpan.FromMinutes(10),
+            new Dictionary<string, string?> { ["PATH"] = "/usr/sbin:/usr/bin:/sbin:/bin" });
 
     private string At(string path) => Prefix + path;
 
@@ -118,6 +123,39 @@ public sealed class InstallScriptSpecs : IDisposable
         dry = await InstallAsync("--from", From, "--dry-run");
         Assert.Contains("would: updated       /sbin/datacrumbs_service_run.sh", dry.Stdout);
         Assert.Equal(before, await SnapshotAsync());
+    }
+
+    [Fact]
+    public async Task A_flux_under_a_prefix_is_named_in_the_daemons_configuration()
+    {
+        var r = await InstallAsync("--from", From, "--standin-tracer", "--flux", "/opt/flux/bin/flux");
+
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains("\"FluxCommand\": \"/opt/flux/bin/flux\",", File.ReadAllText(At("/etc/datacrumbs/datacrumbsd.json")));
+    }
+
+    [Fact]
+    public async Task An_unusable_flux_path_is_refused_naming_it()
+    {
+        var r = await InstallAsync("--from", From, "--standin-tracer", "--flux", "/opt/fl\"ux");
+
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("--flux: unusable path '/opt/fl\"ux'", r.Stderr);
+    }
+
+    [SkippableFact]
+    public async Task The_shared_Flux_under_opt_flux_is_found_without_an_option()
+    {
+        if (!File.Exists("/opt/flux/bin/flux"))
+        {
+            Assert.False(Environment.GetEnvironmentVariable("CI") == "true", "CI=true and no real Flux at /opt/flux (.ci/run installs it)");
+            Skip.If(true, "no real Flux at /opt/flux (.ci/run installs it with ../shared/tools/flux/install.sh)");
+        }
+
+        var r = await InstallDetectingFluxAsync("--from", From, "--standin-tracer");
+
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains("\"FluxCommand\": \"/opt/flux/bin/flux\",", File.ReadAllText(At("/etc/datacrumbs/datacrumbsd.json")));
     }
 
     [Fact]

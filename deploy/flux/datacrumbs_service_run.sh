@@ -9,32 +9,48 @@
 #   exit 1  job must not start: Flux raises a fatal exception and drains this node
 # Everything it prints is one line, which lands in `flux dmesg`.
 #
+# Under flux-imp (a multi-user instance) the hook gets only FLUX_* variables and
+# PATH=/usr/sbin:/usr/bin:/sbin:/bin: every setting below works from the command line,
+# and the defaults need none.
 # Environment (from the job-manager): FLUX_JOB_ID (f58, either prefix),
-# FLUX_JOB_USERID, FLUX_URI; datacrumbsctl reads them itself.
-# Settings (environment, or the option):
-#   DATACRUMBSCTL             client path (default /usr/bin/datacrumbsctl)
-#   DATACRUMBS_RETRY_FOR      seconds the client keeps trying while the daemon restarts
-#                             (default 15; read by datacrumbsctl itself)
-#   DATACRUMBS_FLUX           flux command used to raise job exceptions (default flux)
-#   DATACRUMBS_ON_FAILURE     continue|fail, or --on-failure=POLICY: what to do when the
-#                             daemon cannot be asked (down, no answer, refused); default
-#                             continue. Failures of tracing itself follow the daemon's
-#                             on-failure setting, which the client reports (exit 1 or 10).
-#   DATACRUMBS_PROLOG_TIMEOUT seconds to wait for the daemon (default 180: the sum of its
-#                             state timeouts resolve 10 + write-env 5 + start 30 +
-#                             ready 120 = 165, plus margin). Keep the job-manager prolog
-#                             timeout above this plus 15 s.
-#   DATACRUMBS_CANCEL_TIMEOUT seconds for the cleanup after SIGTERM (default 30; keep the
-#                             job-manager kill-timeout above it).
+# FLUX_JOB_USERID, FLUX_URI, FLUX_JOB_RANKS; datacrumbsctl reads the first three itself.
+# Settings (option, or environment):
+#   --ctl=PATH                  DATACRUMBSCTL: client path (default /usr/bin/datacrumbsctl)
+#   --socket=PATH               DATACRUMBS_SOCKET: the daemon's socket (default: the client's)
+#   --retry-for=SECONDS         DATACRUMBS_RETRY_FOR: seconds the client keeps trying while
+#                               the daemon restarts (default 15; datacrumbsctl's own)
+#   --flux=PATH                 DATACRUMBS_FLUX: flux command used to raise job exceptions
+#                               (default: flux on PATH, else <prefix>/bin/flux of the Flux
+#                               named by FLUX_EXEC_PATH, as under flux-imp with /opt/flux)
+#   --on-failure=POLICY         DATACRUMBS_ON_FAILURE: continue|fail, what to do when the
+#                               daemon cannot be asked (down, no answer, refused); default
+#                               continue. Failures of tracing itself follow the daemon's
+#                               on-failure setting, which the client reports (exit 1 or 10).
+#   --timeout=SECONDS           DATACRUMBS_PROLOG_TIMEOUT: seconds to wait for the daemon
+#                               (default 180: the sum of its state timeouts resolve 10 +
+#                               write-env 5 + start 30 + ready 120 = 165, plus margin). Keep
+#                               the job-manager prolog timeout above this plus 15 s.
+#   --cancel-timeout=SECONDS    DATACRUMBS_CANCEL_TIMEOUT: seconds for the cleanup after
+#                               SIGTERM (default 30; keep the job-manager kill-timeout above).
+#
+# The job's user hears of a failure through a job exception, once per job: the prolog of
+# the job's first rank (FLUX_JOB_RANKS) raises it; the others only log. Policy fail: a
+# fatal exception (severity 0) from every rank that failed cancels the job and the hook
+# exits 0, so Flux drains no node for a job that could not be traced; only if the raise
+# itself fails does the hook exit 1 (the job must not run untraced), and Flux drains.
 set -u
 
-readonly ctl="${DATACRUMBSCTL:-/usr/bin/datacrumbsctl}"
-readonly flux="${DATACRUMBS_FLUX:-flux}"
+ctl="${DATACRUMBSCTL:-/usr/bin/datacrumbsctl}"
+flux="${DATACRUMBS_FLUX:-}"
+socket="${DATACRUMBS_SOCKET:-}"
+retry_for="${DATACRUMBS_RETRY_FOR:-}"
 readonly raise_timeout=10
 policy="${DATACRUMBS_ON_FAILURE:-continue}"
 wait_s="${DATACRUMBS_PROLOG_TIMEOUT:-180}"
 cancel_s="${DATACRUMBS_CANCEL_TIMEOUT:-30}"
+# The job id in the one form of every datacrumbs message: f58 with an ASCII f.
 job="${FLUX_JOB_ID:-unknown-job}"
+job="${job/#ƒ/f}"
 client=""
 out=""
 
@@ -42,14 +58,21 @@ say() { printf 'datacrumbs: %s: %s\n' "$job" "$*"; }
 
 usage() {
     cat <<EOF
-usage: $0 [--on-failure=continue|fail]
+usage: $0 [--on-failure=continue|fail] [--ctl=PATH] [--socket=PATH] [--flux=PATH]
+          [--retry-for=SECONDS] [--timeout=SECONDS] [--cancel-timeout=SECONDS]
 Flux job-manager prolog: start DataCrumbs tracing for \$FLUX_JOB_ID on this node.
 EOF
 }
 
 for arg in "$@"; do
     case "$arg" in
-        --on-failure=*) policy="${arg#--on-failure=}" ;;
+        --on-failure=*) policy="${arg#*=}" ;;
+        --ctl=*) ctl="${arg#*=}" ;;
+        --socket=*) socket="${arg#*=}" ;;
+        --flux=*) flux="${arg#*=}" ;;
+        --retry-for=*) retry_for="${arg#*=}" ;;
+        --timeout=*) wait_s="${arg#*=}" ;;
+        --cancel-timeout=*) cancel_s="${arg#*=}" ;;
         -h|--help) usage; exit 0 ;;
         *) say "prolog hook: unknown argument '$arg' (see --help)"; exit 1 ;;
     esac
@@ -63,29 +86,81 @@ for n in "$wait_s" "$cancel_s"; do
         ''|*[!0-9]*) say "prolog hook: timeouts must be whole seconds, not '$n'"; exit 1 ;;
     esac
 done
+# The client's own settings, passed on only when given.
+ctl_opts=()
+[ -n "$socket" ] && ctl_opts+=(--socket "$socket")
+[ -n "$retry_for" ] && ctl_opts+=(--retry-for "$retry_for")
 
-# Tell the job's user why it runs untraced: a non-fatal exception (severity 1) shows in
-# `flux job eventlog` and on the submitting terminal, and does not affect the job.
-# --message keeps a note that looks like a job id from being read as one.
+# flux-imp's PATH lacks a Flux installed under a prefix; FLUX_EXEC_PATH names its libexec.
+find_flux() {
+    local dir
+    [ -n "$flux" ] && return
+    if command -v flux >/dev/null 2>&1; then flux=flux; return; fi
+    local IFS=:
+    for dir in ${FLUX_EXEC_PATH:-}; do
+        case "$dir" in
+            */libexec/flux/cmd)
+                if [ -x "${dir%/libexec/flux/cmd}/bin/flux" ]; then flux="${dir%/libexec/flux/cmd}/bin/flux"; return; fi ;;
+        esac
+    done
+    flux=flux
+}
+
+# Flux commands as the instance owner: under flux-imp the hook is root, which a multi-user
+# instance admits only with access.allow-root-owner; its owner (FLUX_OWNER_USERID) it always
+# admits, and the owner may raise exceptions on every job.
+as_owner() {
+    local owner="${FLUX_OWNER_USERID:-}" gid
+    case "$owner" in ''|0|*[!0-9]*) "$@"; return ;; esac
+    [ "$(id -u)" = 0 ] || { "$@"; return; }
+    gid="$(getent passwd "$owner" | cut -d: -f4)"
+    setpriv --reuid="$owner" --regid="${gid:-$(id -g)}" --clear-groups -- "$@"
+}
+
+# Whether this prolog runs on the job's first rank, the one that tells the user. No
+# variable names a prolog's rank: the local broker knows it. In doubt, tell the user.
+first_rank() {
+    local first="${FLUX_JOB_RANKS:-}" mine
+    first="${first#[}"
+    first="${first%%[-,]*}"
+    case "$first" in ''|*[!0-9]*) return 0 ;; esac
+    mine="$(as_owner timeout -k 2 "$raise_timeout" "$flux" getattr rank 2>/dev/null)" || return 0
+    [ "$mine" = "$first" ]
+}
+
+# Tell the job's user why: severity 1 (the job runs untraced) or 0 (Flux cancels the job).
+# Either shows on the submitting terminal and in `flux job eventlog`. --message keeps a
+# note that looks like a job id from being read as one. Prints the dmesg line; fails when
+# the exception could not be raised.
 raise() {
-    local note="$1" rc=0
-    timeout -k 2 "$raise_timeout" "$flux" job raise --severity=1 --type=datacrumbs \
-        --message="$note" "$job" >/dev/null 2>&1 || rc=$?
+    local severity="$1" note="$2" rc=0
+    find_flux
+    if [ "$severity" = 1 ] && ! first_rank; then
+        echo "$note"
+        return 0
+    fi
+    as_owner timeout -k 2 "$raise_timeout" "$flux" job raise --severity="$severity" --type=datacrumbs \
+        --message="$note" "${FLUX_JOB_ID:-$job}" >/dev/null 2>&1 || rc=$?
     if [ "$rc" -eq 0 ]; then
         echo "$note"
     else
         echo "$note [job exception not raised: flux job raise exit $rc]"
     fi
+    return "$rc"
+}
+
+# The job must not run: cancel it with a fatal exception carrying the reason, and drain
+# nothing. Only when that is impossible, exit 1: Flux cancels the job and drains the node.
+cancel_job() {
+    if raise 0 "$1 (on-failure=fail: job canceled)"; then exit 0; fi
+    exit 1
 }
 
 # The daemon could not be asked: apply this hook's own policy.
 unreachable() {
     local line="$1"
-    if [ "$policy" = fail ]; then
-        echo "$line (on-failure=fail: job canceled)"
-        exit 1
-    fi
-    raise "$line (job runs untraced)"
+    [ "$policy" = fail ] && cancel_job "$line"
+    raise 1 "$line (job runs untraced)"
     exit 0
 }
 
@@ -98,7 +173,7 @@ on_signal() {
     local sig="$1" rc=0
     trap '' TERM INT
     [ -n "$client" ] && kill -TERM "$client" 2>/dev/null
-    timeout -k 2 "$cancel_s" "$ctl" epilog --timeout "$cancel_s" >/dev/null 2>&1 || rc=$?
+    timeout -k 2 "$cancel_s" "$ctl" epilog "${ctl_opts[@]}" --timeout "$cancel_s" >/dev/null 2>&1 || rc=$?
     cleanup
     say "prolog interrupted by SIG$sig; asked the daemon to stop tracing (epilog exit $rc)"
     exit 143
@@ -110,7 +185,7 @@ out="$(mktemp "${TMPDIR:-/tmp}/datacrumbs-prolog.XXXXXX" 2>/dev/null)" || out=""
 
 # In the background and waited for, so that a signal runs the trap at once.
 # timeout(1) is a backstop behind the client's own --timeout, in case the client wedges.
-timeout -k 5 "$((wait_s + 10))" "$ctl" prolog --timeout "$wait_s" \
+timeout -k 5 "$((wait_s + 10))" "$ctl" prolog "${ctl_opts[@]}" --timeout "$wait_s" \
     >"${out:-/dev/null}" 2>&1 </dev/null &
 client=$!
 rc=0
@@ -123,8 +198,8 @@ cleanup
 
 case "$rc" in
     0)  [ -n "$line" ] && echo "$line"; exit 0 ;;
-    10) raise "${line:-datacrumbs: $job: failed: tracing could not start (job runs untraced)}"; exit 0 ;;
-    1)  echo "${line:-datacrumbs: $job: failed: tracing could not start (on-failure=fail)}"; exit 1 ;;
+    10) raise 1 "${line:-datacrumbs: $job: failed: tracing could not start} (job runs untraced)"; exit 0 ;;
+    1)  cancel_job "${line:-datacrumbs: $job: failed: tracing could not start}" ;;
     3)  unreachable "${line:-datacrumbs: $job: failed: the datacrumbs daemon is not reachable}" ;;
     5)  unreachable "${line:-datacrumbs: $job: failed: no answer from the datacrumbs daemon in ${wait_s} s}" ;;
     6)  unreachable "${line:-datacrumbs: $job: failed: the datacrumbs daemon rejected the request}" ;;

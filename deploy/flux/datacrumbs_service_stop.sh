@@ -12,20 +12,28 @@
 #           per-rank = true Flux then DRAINS this node (a root tracer may still run).
 # Everything it prints is one line, which lands in `flux dmesg`.
 #
-# Settings (environment, or the option):
-#   DATACRUMBSCTL             client path (default /usr/bin/datacrumbsctl)
-#   DATACRUMBS_RETRY_FOR      seconds the client keeps trying while the daemon restarts
-#                             (default 15; read by datacrumbsctl itself)
-#   DATACRUMBS_ON_FAILURE     continue|fail, or --on-failure=POLICY (default continue)
-#   DATACRUMBS_EPILOG_TIMEOUT seconds to wait for the daemon (default 75: its stop
-#                             timeout 60 plus margin). Keep the job-manager epilog
-#                             timeout above this plus 15 s.
+# Under flux-imp the hook gets only FLUX_* variables and a PATH without Flux: every
+# setting below works from the command line, and the defaults need none.
+# Settings (option, or environment):
+#   --ctl=PATH                  DATACRUMBSCTL: client path (default /usr/bin/datacrumbsctl)
+#   --socket=PATH               DATACRUMBS_SOCKET: the daemon's socket (default: the client's)
+#   --retry-for=SECONDS         DATACRUMBS_RETRY_FOR: seconds the client keeps trying while
+#                               the daemon restarts (default 15; datacrumbsctl's own)
+#   --on-failure=POLICY         DATACRUMBS_ON_FAILURE: continue|fail (default continue)
+#   --timeout=SECONDS           DATACRUMBS_EPILOG_TIMEOUT: seconds to wait for the daemon
+#                               (default 75: its stop timeout 60 plus margin). Keep the
+#                               job-manager epilog timeout above this plus 15 s.
+# A job that did not ask for tracing leaves no line at all.
 set -u
 
-readonly ctl="${DATACRUMBSCTL:-/usr/bin/datacrumbsctl}"
+ctl="${DATACRUMBSCTL:-/usr/bin/datacrumbsctl}"
+socket="${DATACRUMBS_SOCKET:-}"
+retry_for="${DATACRUMBS_RETRY_FOR:-}"
 policy="${DATACRUMBS_ON_FAILURE:-continue}"
 wait_s="${DATACRUMBS_EPILOG_TIMEOUT:-75}"
+# The job id in the one form of every datacrumbs message: f58 with an ASCII f.
 job="${FLUX_JOB_ID:-unknown-job}"
+job="${job/#ƒ/f}"
 client=""
 out=""
 
@@ -33,14 +41,19 @@ say() { printf 'datacrumbs: %s: %s\n' "$job" "$*"; }
 
 usage() {
     cat <<EOF
-usage: $0 [--on-failure=continue|fail]
+usage: $0 [--on-failure=continue|fail] [--ctl=PATH] [--socket=PATH] [--retry-for=SECONDS]
+          [--timeout=SECONDS]
 Flux job-manager epilog: stop DataCrumbs tracing for \$FLUX_JOB_ID on this node.
 EOF
 }
 
 for arg in "$@"; do
     case "$arg" in
-        --on-failure=*) policy="${arg#--on-failure=}" ;;
+        --on-failure=*) policy="${arg#*=}" ;;
+        --ctl=*) ctl="${arg#*=}" ;;
+        --socket=*) socket="${arg#*=}" ;;
+        --retry-for=*) retry_for="${arg#*=}" ;;
+        --timeout=*) wait_s="${arg#*=}" ;;
         -h|--help) usage; exit 0 ;;
         *) say "epilog hook: unknown argument '$arg' (see --help)"; exit 1 ;;
     esac
@@ -50,8 +63,12 @@ case "$policy" in
     *) say "epilog hook: on-failure must be continue or fail, not '$policy'"; exit 1 ;;
 esac
 case "$wait_s" in
-    ''|*[!0-9]*) say "epilog hook: DATACRUMBS_EPILOG_TIMEOUT must be whole seconds, not '$wait_s'"; exit 1 ;;
+    ''|*[!0-9]*) say "epilog hook: the timeout must be whole seconds, not '$wait_s'"; exit 1 ;;
 esac
+# The client's own settings, passed on only when given.
+ctl_opts=()
+[ -n "$socket" ] && ctl_opts+=(--socket "$socket")
+[ -n "$retry_for" ] && ctl_opts+=(--retry-for "$retry_for")
 
 cleanup() { [ -n "$out" ] && rm -f -- "$out"; }
 
@@ -79,7 +96,7 @@ not_confirmed() {
 
 out="$(mktemp "${TMPDIR:-/tmp}/datacrumbs-epilog.XXXXXX" 2>/dev/null)" || out=""
 
-timeout -k 5 "$((wait_s + 10))" "$ctl" epilog --timeout "$wait_s" \
+timeout -k 5 "$((wait_s + 10))" "$ctl" epilog "${ctl_opts[@]}" --timeout "$wait_s" \
     >"${out:-/dev/null}" 2>&1 </dev/null &
 client=$!
 rc=0

@@ -53,7 +53,7 @@ public sealed class RequestHandler(IActorRef supervisor, CallerPolicy callers, F
         var uid = request.Uid ?? throw new BadRequestException("a prolog must name the job's user (uid; FLUX_JOB_USERID)");
         if (request.FluxUri is { } uri && (uri.Length > MaxFluxUriLength || uri.Any(char.IsControl)))
             throw new BadRequestException($"FLUX_URI '{JobId.Printable(uri)}' is not a usable URI");
-        var jobRequest = new JobRequest(job, uid, request.FluxUri, request.Metadata);
+        var jobRequest = new JobRequest(job, uid, request.FluxUri, request.Metadata, request.FluxOwnerUid);
         var answer = await supervisor.Ask<JobAnswer>(new Prolog(jobRequest), timeouts.PrologBudget + Margin, ct);
         return Reply(answer);
     }

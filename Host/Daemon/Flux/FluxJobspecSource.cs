@@ -58,6 +58,13 @@ public sealed class FluxJobspecSource : IJobMetadataSource
         psi.ArgumentList.Add("info");
         psi.ArgumentList.Add(job.Format(JobIdFormat.Decimal));
         psi.ArgumentList.Add("jobspec");
+        // A multi-user instance owned by a user (`flux`) refuses root unless its [access] has
+        // allow-root-owner = true: read the jobspec as the owner, who may read every job.
+        if (request.FluxOwnerUid is { } owner && owner != 0 && Environment.IsPrivilegedProcess)
+        {
+            psi.UserName = _users.NameOf(owner);
+            psi.WorkingDirectory = "/";
+        }
         if (request.FluxUri is { } uri)
         {
             if (uri.Length == 0 || uri.Length > 4096 || uri.Any(char.IsControl))

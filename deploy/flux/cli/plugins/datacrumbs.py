@@ -209,6 +209,15 @@ class DataCrumbsPlugin(flux.cli.plugin.CLIPlugin):
 
     def modify_jobspec(self, args, jobspec):
         request = self._request(args)
+        if request is None:
+            # With --cc, --bcc and bulksubmit, flux-core 0.88 builds the
+            # namespace given here from vars() of its per-job wrapper (Xcmd),
+            # which holds no plugin option: they arrive as None and the job
+            # would silently run untraced. The wrapper keeps the parsed
+            # arguments as _orig_args, which vars() does carry.
+            original = getattr(args, "_orig_args", None)
+            if original is not None:
+                request = self._request(original)
         if request is not None:
             # One setattr of the whole object: replaces anything a
             # --setattr=system.datacrumbs.* put there, so the shape is exact.
