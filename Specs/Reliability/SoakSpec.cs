@@ -58,13 +58,18 @@ public sealed class SoakSpec(ITestOutputHelper output)
         await soak.RunAsync(0, tenth);
         var warm = ProcessFigures.Of(daemon.Pid);
         var firstHalfPeakRss = warm.RssKiB;
+        var firstHalfPeakThreads = warm.Threads;
         output.WriteLine($"after {tenth,6} lifecycles, {clock.Elapsed.TotalSeconds,6:0.0} s: {warm} (warm: the baseline)");
         for (var from = tenth; from < count; from += tenth)
         {
             var to = Math.Min(count, from + tenth);
             await soak.RunAsync(from, to);
             var now = ProcessFigures.Of(daemon.Pid);
-            if (to <= count / 2) firstHalfPeakRss = Math.Max(firstHalfPeakRss, now.RssKiB);
+            if (to <= count / 2)
+            {
+                firstHalfPeakRss = Math.Max(firstHalfPeakRss, now.RssKiB);
+                firstHalfPeakThreads = Math.Max(firstHalfPeakThreads, now.Threads);
+            }
             output.WriteLine($"after {to,6} lifecycles, {clock.Elapsed.TotalSeconds,6:0.0} s: {now}");
         }
         var end = ProcessFigures.Of(daemon.Pid);
@@ -87,7 +92,9 @@ public sealed class SoakSpec(ITestOutputHelper output)
         Assert.Empty((await daemon.SendAsync(new ControlRequest { Op = Operation.Status })).Jobs!);
         // Flat once warm (bounds for leaks, see the summary).
         Assert.True(end.FileDescriptors <= warm.FileDescriptors + 8, $"file descriptors grew: warm {warm}, end {end}");
-        Assert.True(end.Threads <= warm.Threads + 8, $"threads grew: warm {warm}, end {end}");
+        // The thread pool adds threads while a loaded machine starves it (27 -> 37 under stress-ng,
+        // then flat): a plateau ends near the first half's peak, a leak climbs past it.
+        Assert.True(end.Threads <= firstHalfPeakThreads + 4, $"threads grew in the second half: first half's peak {firstHalfPeakThreads}, warm {warm}, end {end}");
         // Resident memory may still settle during the first tenths (the GC sizes its budget): a
         // plateau ends near the first half's peak, a leak keeps climbing through the second half.
         Assert.True(end.RssKiB <= firstHalfPeakRss * 1.10,
