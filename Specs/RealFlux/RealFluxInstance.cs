@@ -40,8 +40,8 @@ public sealed class RealFluxInstance : IAsyncLifetime
     public DaemonProcess FailDaemon { get; private set; } = null!;
     public const string FailUser = "dcbob";
     public string Uri { get; private set; } = "";
-    private static readonly string Secret = ProbeFixtures.NewSecretBase64();
-    public ProbeKeyRing Keys { get; } = ProbeFixtures.Ring(("spec-key", Secret));
+    /// <summary>The site secret of both daemons (every spec daemon's, see <see cref="DaemonProcess.SecretHex"/>).</summary>
+    public ProbeSecret Keys { get; } = ProbeFixtures.Secret(DaemonProcess.SecretHex);
     /// <summary>A directory every test user may enter, where jobs are submitted from (the job shell changes to it).</summary>
     public string JobDir { get; private set; } = "";
     /// <summary>A job command printing "ready JOB" when the job's ready file is on its node, else "MISSING JOB".</summary>
@@ -57,17 +57,16 @@ public sealed class RealFluxInstance : IAsyncLifetime
         }
         var work = Directory.CreateTempSubdirectory("datacrumbs-realflux-").FullName;
         File.SetUnixFileMode(work, (UnixFileMode)0b111_101_101);
-        var keyFile = Path.Combine(work, "probe-keys");
-        await File.WriteAllTextAsync(keyFile, $"spec-key {Secret}\n");
-        File.SetUnixFileMode(keyFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        Dictionary<string, object> Settings(string onFailure) => new()
+        // DaemonProcess writes the secret file into each daemon's work dir before it starts it.
+        Dictionary<string, object> Settings(string onFailure, string dir) => new()
         {
             ["FluxCommand"] = Flux,
             ["OnFailure"] = onFailure,
-            ["Probes"] = new Dictionary<string, object> { ["RequireSignature"] = true, ["KeyFile"] = keyFile },
+            ["Probes"] = new Dictionary<string, object> { ["RequireSignature"] = true, ["SecretFile"] = Path.Combine(dir, "probe-secret"), ["ReadTimeoutSeconds"] = 50 },
         };
-        Daemon = await DaemonProcess.StartAsync(work, Settings("Continue"));
-        FailDaemon = await DaemonProcess.StartAsync(Directory.CreateDirectory(Path.Combine(work, "fail")).FullName, Settings("Fail"));
+        var failWork = Directory.CreateDirectory(Path.Combine(work, "fail")).FullName;
+        Daemon = await DaemonProcess.StartAsync(work, Settings("Continue", work));
+        FailDaemon = await DaemonProcess.StartAsync(failWork, Settings("Fail", failWork));
         JobDir = Directory.CreateDirectory(Path.Combine(work, "jobs")).FullName;
         File.SetUnixFileMode(JobDir, (UnixFileMode)0b111_111_111 | UnixFileMode.StickyBit);
 

@@ -38,7 +38,7 @@ public sealed class RefusalSpecs(RealFluxInstance flux)
         "unsigned" => Gzip(ProbeFixtures.SampleProbes),
         "expired" => ProbeFixtures.SignFor(Uid("dcalice"), "dcalice", flux.Keys, DateTimeOffset.UtcNow.AddDays(-2), TimeSpan.FromDays(1)),
         "other user's" => ProbeFixtures.SignFor(Uid("dcbob"), "dcbob", flux.Keys),
-        "unknown key" => ProbeFixtures.SignFor(Uid("dcalice"), "dcalice", ProbeFixtures.Ring(("not-the-site-key", ProbeFixtures.NewSecretBase64()))),
+        "unknown key" => ProbeFixtures.SignFor(Uid("dcalice"), "dcalice", ProbeFixtures.NewSecret()), // another site's secret
         _ => throw new ArgumentOutOfRangeException(nameof(what)),
     };
 
