@@ -39,7 +39,9 @@ public static class DemoRun
                 // What the runtime's build fixes: where its secret is and where it writes ready files.
                 ["STANDIN_SECRET_FILE"] = secretFile, ["STANDIN_RUN_DIR"] = runDir,
             },
-            Timeouts = new DaemonOptions.TimeoutOptions { Ready = 3, Stop = 5 },
+            // 32 stand-ins each verify the document (python3) at once: on a busy 2-core machine the
+            // ready ones took up to about 4 s, so the never-ready ones are given up at 15 s.
+            Timeouts = new DaemonOptions.TimeoutOptions { Ready = 15, Stop = 5 },
             KillAfterSeconds = 1,
             AllowedCallers = [],
             // The demo signs its own file with its own secret; the daemon checks it and the stand-in checks it again.
