@@ -67,7 +67,7 @@ public sealed class SystemdStopRaceSpec(SystemdSandbox sandbox) : IClassFixture<
     {
         var job = TracerUnits.NewJob();
         var unit = JobNames.Unit(job);
-        // SIGTERM is ignored, so the stop job runs until TimeoutStopSec: time enough to start the unit by hand meanwhile.
+        // The stop signal (SIGINT, as for the real runtime) is ignored, so the stop job runs until TimeoutStopSec: time enough to start the unit by hand meanwhile.
         await _units.AddInstanceDropInAsync(job, "TimeoutStopSec=10s");
         await _units.PrepareAsync(job, "STANDIN_MODE=ignore-term");
         var running = await _backend.StartAsync(job, Deadline());
@@ -75,7 +75,7 @@ public sealed class SystemdStopRaceSpec(SystemdSandbox sandbox) : IClassFixture<
 
         using var tracerLog = JournalFollower.Start(sandbox, DateTimeOffset.UtcNow, "SYSLOG_IDENTIFIER=datacrumbs-tracer", $"DATACRUMBS_JOB_ID={job}");
         var stop = _backend.StopAsync(job, Deadline());
-        await tracerLog.AwaitAsync(e => e.GetValueOrDefault("MESSAGE", "").Contains("ignoring SIGTERM"), 1, Patience, $"{unit} ignoring SIGTERM");
+        await tracerLog.AwaitAsync(e => e.GetValueOrDefault("MESSAGE", "").Contains("ignoring SIGINT"), 1, Patience, $"{unit} ignoring SIGINT");
         // systemd replaces the running stop job by this start job (result "canceled"), which starts the unit once it is down.
         (await sandbox.ExecAsync("systemctl", "start", "--no-block", unit)).EnsureSuccess("systemctl start --no-block");
 
