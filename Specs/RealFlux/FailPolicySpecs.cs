@@ -12,8 +12,8 @@ public sealed class FailPolicySpecs(RealFluxInstance flux)
     public async Task A_job_whose_tracing_fails_is_canceled_with_the_reason_and_no_node_is_drained()
     {
         flux.Require();
-        var name = $"not-gzip-{Guid.NewGuid():N}.json.gz";
-        await File.WriteAllTextAsync(Path.Combine(flux.JobDir, name), "not a probes file\n");
+        var name = $"not-a-document-{Guid.NewGuid():N}.json.gz";
+        await File.WriteAllTextAsync(Path.Combine(flux.JobDir, name), "not a probes file\n"); // neither gzip nor JSON (the runtime takes both)
         File.SetUnixFileMode(Path.Combine(flux.JobDir, name), (UnixFileMode)0b110_100_100);
 
         try
@@ -23,7 +23,7 @@ public sealed class FailPolicySpecs(RealFluxInstance flux)
             Assert.NotEqual(0, run.ExitCode);
             Assert.Equal("", run.Stdout); // the job never started
             Assert.Contains("type=datacrumbs severity=0", run.Stderr);
-            Assert.Contains("not a gzip file", run.Stderr);
+            Assert.Contains("failed to parse probe file", run.Stderr);
             Assert.Contains("on-failure=fail: job canceled", run.Stderr);
             Assert.DoesNotContain("type=prolog", run.Stderr); // no "prolog exited with code=1"
             var drained = (await flux.AsOwnerAsync("resource", "drain", "--no-header")).EnsureSuccess("flux resource drain");
