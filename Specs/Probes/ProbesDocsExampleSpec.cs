@@ -17,6 +17,9 @@ public sealed partial class ProbesDocsExampleSpec
     [GeneratedRegex(@"# SHA2-256\(stdin\)= (?<checksum>[0-9a-f]{64})")]
     private static partial Regex Checksum();
 
+    // The uid written in the page's example document: a number in the docs, no account of this machine (allowed).
+    private const uint ExampleUid = 1001;
+
     [Fact]
     public async Task The_worked_example_recomputes_with_our_code_and_with_openssl()
     {
@@ -31,8 +34,8 @@ public sealed partial class ProbesDocsExampleSpec
         var root = (JsonCObject)JsonCReader.Parse(file);
         Assert.Equal(payload, Encoding.UTF8.GetString(ProbesDocument.SignedPayload((JsonCObject)root["summary"]!, (JsonCArray)root["categories"]!)));
         var verified = ProbesDocument.Verify(file, ProbeFixtures.Secret(secret), ProbeFileLimits.Default,
-            DateTimeOffset.FromUnixTimeSeconds(1767139200), 1001);
-        Assert.Equal(1001u, verified.Binding.Uid);
+            DateTimeOffset.FromUnixTimeSeconds(1767139200), ExampleUid);
+        Assert.Equal(ExampleUid, verified.Binding.Uid);
 
         var openssl = await Run.CommandAsync("openssl", ["dgst", "-sha256", "-hmac", secret], stdin: payload);
         Assert.Equal($"SHA2-256(stdin)= {checksum}", openssl.EnsureSuccess("openssl").Stdout.Trim());
