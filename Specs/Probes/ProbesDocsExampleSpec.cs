@@ -17,8 +17,7 @@ public sealed partial class ProbesDocsExampleSpec
     [GeneratedRegex(@"# SHA2-256\(stdin\)= (?<checksum>[0-9a-f]{64})")]
     private static partial Regex Checksum();
 
-    // The uid written in the page's example document: a number in the docs, no account of this machine (allowed).
-    private const uint ExampleUid = 1001;
+    private const uint ExampleUid = 1001; // the page's example document: a number in the docs, no account here (allowed)
 
     [Fact]
     public async Task The_worked_example_recomputes_with_our_code_and_with_openssl()
