@@ -206,13 +206,7 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
         IgnoreTheRest();
     }
 
-    private void Failing()
-    {
-        Receive<CleanedUp>(IsCurrent, _ => FinishFailing(cleanupError: null));
-        Receive<StepFailed>(IsCurrent, failed => FinishFailing(cleanupError: Describe(failed.Cause)));
-        Receive<StateTimedOut>(IsCurrent, timedOut => FinishFailing(cleanupError: TimedOut(timedOut)));
-        CleanupState();
-    }
+    private void Failing() => CleaningUp(FinishFailing);
 
     private void Failed()
     {
@@ -225,13 +219,7 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
         IgnoreTheRest();
     }
 
-    private void Stopping()
-    {
-        Receive<CleanedUp>(IsCurrent, _ => FinishStopping(cleanupError: null));
-        Receive<StepFailed>(IsCurrent, failed => FinishStopping(cleanupError: Describe(failed.Cause)));
-        Receive<StateTimedOut>(IsCurrent, timedOut => FinishStopping(cleanupError: TimedOut(timedOut)));
-        CleanupState();
-    }
+    private void Stopping() => CleaningUp(FinishStopping);
 
     /// <summary>Done or NotRequested: the supervisor stops this actor; commands it forwarded meanwhile go back to it.</summary>
     private void Ended()
@@ -259,9 +247,15 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
         IgnoreTheRest();
     }
 
-    /// <summary>Failing and Stopping are already cleaning up: a command waits for them to finish.</summary>
-    private void CleanupState()
+    /// <summary>
+    /// Failing and Stopping: the cleanup's end (null, or what could not be cleaned) goes to
+    /// <paramref name="finish"/>; a command meanwhile waits for it.
+    /// </summary>
+    private void CleaningUp(Action<string?> finish)
     {
+        Receive<CleanedUp>(IsCurrent, _ => finish(null));
+        Receive<StepFailed>(IsCurrent, failed => finish(Describe(failed.Cause)));
+        Receive<StateTimedOut>(IsCurrent, timedOut => finish(TimedOut(timedOut)));
         Receive<Prolog>(OnPrologWhileBusy);
         Receive<Epilog>(_ => _epilogWaiters.Add(Sender));
         IgnoreTheRest(); // the unit's exit is what a cleanup asks for
