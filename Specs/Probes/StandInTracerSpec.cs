@@ -34,10 +34,12 @@ public sealed class StandInTracerSpec : IDisposable
 
     private string ReadyFile(string runId) => _dir[$"run/datacrumbs-{runId}.ready"];
 
-    private Process Start(string probeFile, params string[] more)
+    private Process Start(string probeFile, params string[] more) => StartUnder(Tracer, [probeFile, .. more]);
+
+    private Process StartUnder(string file, IEnumerable<string> args)
     {
-        var psi = new ProcessStartInfo(Tracer) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var a in new[] { probeFile }.Concat(more)) psi.ArgumentList.Add(a);
+        var psi = new ProcessStartInfo(file) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment["STANDIN_SECRET_FILE"] = _dir["secret"];
         psi.Environment["STANDIN_RUN_DIR"] = _dir["run"];
         return Process.Start(psi)!;
@@ -93,6 +95,42 @@ public sealed class StandInTracerSpec : IDisposable
         File.WriteAllText(_dir["bad.json"], "{}");
         Assert.Equal(1, (await RunToEndAsync(_dir["bad.json"], "term1", "dcalice")).Code);
         Assert.False(File.Exists(ReadyFile("term1")));
+    }
+
+    /// <summary>
+    /// systemd sends the stop signal once, to every process of the unit. Whenever it comes (while
+    /// the probes are verified, before the handler would have been set, as a child is forked), the
+    /// stand-in ends and no child of it is left: else the unit hangs in "deactivating" until
+    /// TimeoutStopSec (a fresh-machine CI run met exactly that, with a start at once followed by a stop).
+    /// </summary>
+    [Fact]
+    public async Task A_SIGINT_to_its_process_group_at_any_moment_of_its_life_stops_it_and_every_child()
+    {
+        File.WriteAllBytes(_dir["good.json.gz"], SignFor(AliceUid, "dcalice", Key));
+        for (var round = 0; round < 30; round++)
+        {
+            var runId = $"early{round}";
+            // setsid: its own process group, as the unit's cgroup is its own; a child of .NET is no
+            // group leader, so setsid execs the tracer in place and the pid is the group's id.
+            using var p = StartUnder("setsid", [Tracer, _dir["good.json.gz"], runId, "dcalice"]);
+            var stderr = p.StandardError.ReadToEndAsync();
+            var moment = TimeSpan.FromMilliseconds(round * 12);   // the input: when in its life the signal comes
+            await Task.Delay(moment);
+            await Run.CommandAsync("kill", "-INT", "--", $"-{p.Id}");
+            await p.WaitForExitAsync().WaitAsync(Patience);
+
+            var left = (await Run.CommandAsync("pgrep", "-g", p.Id.ToString())).Stdout
+                .Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse);
+            foreach (var pid in left)
+            {
+                try { await Processes.ExitOf(pid).WaitAsync(Patience); }
+                catch (TimeoutException)
+                {
+                    Assert.Fail($"signal after {moment.TotalMilliseconds} ms: process {pid} of the stand-in outlived it: {await stderr}");
+                }
+            }
+            Assert.False(File.Exists(ReadyFile(runId)), $"signal after {moment.TotalMilliseconds} ms left the ready file: {await stderr}");
+        }
     }
 
     public static TheoryData<string, string> BadDocuments => new()

@@ -160,12 +160,20 @@ public sealed class SystemdUnitBackendSpec(SystemdSandbox sandbox) : IClassFixtu
 
             var watch = Stopwatch.StartNew();
             await _backend.StartAsync(a, Deadline());
-            await _backend.StopAsync(a, Deadline());
+            try { await _backend.StopAsync(a, Deadline()); }
+            catch (OperationCanceledException)
+            {
+                Assert.Fail($"round {i}: the stop over D-Bus did not end within {Patience.TotalSeconds} s\n{await _units.DescribeAsync(a)}");
+            }
             dbus.Add(watch.Elapsed.TotalMilliseconds);
 
             watch.Restart();
             (await sandbox.ExecAsync("systemctl", "start", JobNames.Unit(b))).EnsureSuccess("systemctl start");
-            (await sandbox.ExecAsync("systemctl", "stop", JobNames.Unit(b))).EnsureSuccess("systemctl stop");
+            try { (await sandbox.ExecAsync(Patience, "systemctl", "stop", JobNames.Unit(b))).EnsureSuccess("systemctl stop"); }
+            catch (TimeoutException)
+            {
+                Assert.Fail($"round {i}: systemctl stop did not end within {Patience.TotalSeconds} s\n{await _units.DescribeAsync(b)}");
+            }
             systemctl.Add(watch.Elapsed.TotalMilliseconds);
 
             Assert.Equal("inactive", await _units.ShowAsync(a, "ActiveState"));

@@ -83,6 +83,15 @@ public sealed class TracerUnits(SystemdSandbox sandbox)
         return r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
     }
 
+    /// <summary>systemd's account of one unit, for a failure message: its status, pending jobs and the processes of its cgroup.</summary>
+    public async Task<string> DescribeAsync(JobId job)
+    {
+        var status = await sandbox.ExecAsync("systemctl", "status", "--no-pager", "--lines=20", JobNames.Unit(job));
+        var jobs = await sandbox.ExecAsync("systemctl", "list-jobs", "--no-pager");
+        var processes = await sandbox.ExecAsync("ps", "-e", "-o", "pid,ppid,stat,wchan:24,args");
+        return $"systemctl status:\n{status.Stdout}{status.Stderr}\nsystemctl list-jobs:\n{jobs.Stdout}\nprocesses:\n{processes.Stdout}";
+    }
+
     private static string StandInTracer
     {
         get
