@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Datacrumbs.Messages.Unix;
 using Datacrumbs.Messages.Probes;
 using Datacrumbs.Specs.FluxEndToEnd;
@@ -32,7 +33,9 @@ public sealed class RealFluxInstance : IAsyncLifetime
     public static readonly TimeSpan Generous = TimeSpan.FromSeconds(120);
     private static readonly string Script = Path.Combine(AppContext.BaseDirectory, "RealFlux", "flux-instance.sh");
 
+    private const string MachineLock = "/run/lock/datacrumbs-realflux-specs.lock";
     private string? _missing;
+    private Process? _lockHolder;
 
     /// <summary>The daemon of every user's jobs but <see cref="FailUser"/>'s: policy Continue.</summary>
     public DaemonProcess Daemon { get; private set; } = null!;
@@ -55,6 +58,7 @@ public sealed class RealFluxInstance : IAsyncLifetime
             _missing = $"no real Flux at {FluxPrefix} (.ci/run installs it with ../shared/tools/flux/install.sh)";
             return;
         }
+        await TakeMachineLockAsync();
         var work = Directory.CreateTempSubdirectory("datacrumbs-realflux-").FullName;
         File.SetUnixFileMode(work, (UnixFileMode)0b111_101_101);
         // DaemonProcess writes the secret file into each daemon's work dir before it starts it.
@@ -99,6 +103,24 @@ public sealed class RealFluxInstance : IAsyncLifetime
         Uri = start.Stdout.Split('\n').Single(l => l.StartsWith("export FLUX_URI=", StringComparison.Ordinal))["export FLUX_URI=".Length..];
     }
 
+    /// <summary>
+    /// The instance, its IMP configuration and its run directory are the machine's: a second suite
+    /// (another checkout, another engineer) waits here until the first one is done. flock(1) holds the
+    /// lock while its cat reads our stdin, so the lock ends with this process, however it ends.
+    /// </summary>
+    private async Task TakeMachineLockAsync()
+    {
+        var psi = new ProcessStartInfo("flock")
+        {
+            RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+        };
+        foreach (var a in new[] { "--exclusive", "--wait", "3600", MachineLock, "sh", "-c", "echo locked; exec cat" }) psi.ArgumentList.Add(a);
+        _lockHolder = Process.Start(psi) ?? throw new InvalidOperationException("could not start flock");
+        var line = await _lockHolder.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromMinutes(61));
+        if (line != "locked")
+            throw new InvalidOperationException($"another suite held the real Flux ({MachineLock}) for an hour: {await _lockHolder.StandardError.ReadToEndAsync()}");
+    }
+
     /// <summary>Skips the spec when there is no real Flux, saying why; under CI=true that is a failure.</summary>
     public void Require()
     {
@@ -134,5 +156,11 @@ public sealed class RealFluxInstance : IAsyncLifetime
         await FailDaemon.DisposeAsync();
         await Daemon.DisposeAsync();
         Daemon.DeleteWorkDir();
+        if (_lockHolder is not null)
+        {
+            _lockHolder.StandardInput.Close();   // cat ends, flock releases the machine's real Flux
+            await _lockHolder.WaitForExitAsync().WaitAsync(Generous);
+            _lockHolder.Dispose();
+        }
     }
 }
