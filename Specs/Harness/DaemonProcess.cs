@@ -127,7 +127,15 @@ public sealed class DaemonProcess : IAsyncDisposable
         daemon._process.Start();
         daemon._process.BeginOutputReadLine();
         daemon._process.BeginErrorReadLine();
-        await daemon._ready.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        // Generous: a fresh-machine CI run under a load of 45 on 2 cores took 16.7 s to restart a
+        // daemon that adopts tracers, and a later restart in the same run went past 30 s.
+        try { await daemon._ready.Task.WaitAsync(TimeSpan.FromSeconds(120)); }
+        catch (TimeoutException)
+        {
+            string[] last;
+            lock (daemon._log) last = daemon._log.TakeLast(20).ToArray();
+            throw new TimeoutException($"the daemon did not say it was serving within 120 s; its last lines:\n{string.Join('\n', last)}");
+        }
         return daemon;
     }
 
