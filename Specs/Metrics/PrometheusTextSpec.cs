@@ -51,7 +51,8 @@ public sealed class PrometheusTextSpec
         counters.StateEntered(LifecycleState.Resolving, LifecycleState.Failing);
         counters.PrologAnswered(Outcome.Failed, TimeSpan.FromSeconds(2));
         counters.StateEntered(LifecycleState.Failing, LifecycleState.Failed);
-        counters.LifecycleEnded(LifecycleState.Failed, Answer(Outcome.Failed, LifecycleState.Resolving));
+        counters.StateEntered(LifecycleState.Failed, LifecycleState.Done);
+        counters.LifecycleEnded(LifecycleState.Done, Answer(Outcome.Stopped, LifecycleState.Done));
         counters.StateEntered(null, LifecycleState.AwaitingReady);
         counters.LifecycleCrashed(LifecycleState.AwaitingReady);
 

@@ -29,6 +29,8 @@ public sealed class LifecycleCounters : ILifecycleMetrics
         {
             if (left is { } l) _jobsByState[(int)l]--;
             _jobsByState[(int)entered]++;
+            // Failing is entered from the state whose step failed: that is the failure's label.
+            if (entered == LifecycleState.Failing && left is { } failedIn) _failuresByState[(int)failedIn]++;
         }
         Changed?.Invoke();
     }
@@ -51,7 +53,6 @@ public sealed class LifecycleCounters : ILifecycleMetrics
         {
             if (last is { } l) _jobsByState[(int)l]--;
             _endedByOutcome[(int)answer.Outcome]++;
-            if (answer.Outcome == Outcome.Failed) _failuresByState[(int)answer.State]++;
         }
         Changed?.Invoke();
     }

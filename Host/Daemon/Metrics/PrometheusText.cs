@@ -20,7 +20,7 @@ public static class PrometheusText
         Family(text, "datacrumbs_lifecycles_ended_total", "counter", "Job lifecycles ended, by outcome (a traced job's prolog and epilog are one lifecycle).");
         foreach (var (outcome, count) in m.EndedByOutcome) Sample(text, "datacrumbs_lifecycles_ended_total", count, ("outcome", Label(outcome)));
 
-        Family(text, "datacrumbs_lifecycle_failures_total", "counter", "Lifecycles that failed, by the state they failed in.");
+        Family(text, "datacrumbs_lifecycle_failures_total", "counter", "Lifecycles that failed and cleaned up, by the state whose step failed (a failed prolog's lifecycle then ends with its epilog).");
         foreach (var (state, count) in m.FailuresByState) Sample(text, "datacrumbs_lifecycle_failures_total", count, ("state", Label(state)));
 
         HistogramFamily(text, "datacrumbs_prolog_seconds", "Time from a prolog's arrival to its answer (ready, not requested or failed).", m.PrologSeconds);
