@@ -20,13 +20,15 @@ public sealed class JobSupervisor : ReceiveActor
     private readonly Dictionary<JobId, Child> _children = new();
     private readonly Dictionary<IActorRef, JobId> _jobsByChild = new();
     private readonly RecentlyEnded _recent;
+    private readonly ILifecycleMetrics _metrics;
     private long _incarnation;
 
-    public JobSupervisor(LifecyclePorts ports, LifecycleTimeouts timeouts, int rememberEnded = 4096)
+    public JobSupervisor(LifecyclePorts ports, LifecycleTimeouts timeouts, int rememberEnded = 4096, ILifecycleMetrics? metrics = null)
     {
         _ports = ports;
         _timeouts = timeouts;
         _recent = new RecentlyEnded(rememberEnded);
+        _metrics = metrics ?? ILifecycleMetrics.None;
 
         Receive<Prolog>(OnProlog);
         Receive<Epilog>(OnEpilog);
@@ -45,8 +47,8 @@ public sealed class JobSupervisor : ReceiveActor
     /// </summary>
     protected override void PreStart() => Context.System.Scheduler.Advanced.ScheduleOnce(TimeSpan.Zero, static () => { });
 
-    public static Props Props(LifecyclePorts ports, LifecycleTimeouts timeouts, int rememberEnded = 4096) =>
-        Akka.Actor.Props.Create(() => new JobSupervisor(ports, timeouts, rememberEnded));
+    public static Props Props(LifecyclePorts ports, LifecycleTimeouts timeouts, int rememberEnded = 4096, ILifecycleMetrics? metrics = null) =>
+        Akka.Actor.Props.Create(() => new JobSupervisor(ports, timeouts, rememberEnded, metrics));
 
     /// <summary>Any exception in a lifecycle stops that lifecycle only; <see cref="OnTerminated"/> takes it from there.</summary>
     protected override SupervisorStrategy SupervisorStrategy() =>
@@ -73,7 +75,9 @@ public sealed class JobSupervisor : ReceiveActor
                 : ended with { Outcome = Outcome.Canceled, Message = "the job's epilog already ran on this node" });
             return;
         }
-        Forward(Spawn(job, prolog.Request, JobLifecycle.ForProlog(prolog.Request, _ports, _timeouts)), prolog);
+        var started = Spawn(job, prolog.Request, JobLifecycle.ForProlog(prolog.Request, _ports, _timeouts));
+        started.AnswersProlog = true;
+        Forward(started, prolog);
     }
 
     private void OnEpilog(Epilog epilog)
@@ -92,6 +96,7 @@ public sealed class JobSupervisor : ReceiveActor
 
     private void OnAdopt(AdoptJobs adopt)
     {
+        _metrics.JobsFoundAtStart(adopt.Running.Count, adopt.Leftovers.Count);
         foreach (var job in adopt.Running.Where(j => !_children.ContainsKey(j.Job)))
             Spawn(job.Job, new JobRequest(job.Job, job.Uid), JobLifecycle.Adopted(job, _ports, _timeouts));
         // A leftover's cleanup is not its epilog: a prolog retried after the restart must still start tracing.
@@ -102,9 +107,31 @@ public sealed class JobSupervisor : ReceiveActor
     private void OnStateChanged(JobStateChanged change)
     {
         if (!_children.TryGetValue(change.Job, out var child) || !child.Actor.Equals(Sender)) return;
+        CountChange(child, change);
         child.Status = new JobStatus(change.Job.ToString(), change.Uid, change.User, change.State, change.Since,
             JobNames.Unit(change.Job), change.ReadyAfter?.TotalMilliseconds, change.Error);
     }
+
+    /// <summary>Metrics see each state once, the prolog's answer once, and a tracer's end after ready once.</summary>
+    private void CountChange(Child child, JobStateChanged change)
+    {
+        var left = child.Status?.State;
+        if (left != change.State) _metrics.StateEntered(left, change.State);
+        else if (change.State == LifecycleState.Ready && child.Status?.LastError is null && change.Error is not null) _metrics.TracerEndedAfterReady();
+        if (child.AnswersProlog && child.PrologOutcome is null && PrologOutcomeOf(change.State) is { } outcome)
+        {
+            child.PrologOutcome = outcome;
+            _metrics.PrologAnswered(outcome, Context.System.Scheduler.MonotonicClock - child.Spawned);
+        }
+    }
+
+    private static Outcome? PrologOutcomeOf(LifecycleState state) => state switch
+    {
+        LifecycleState.Ready => Outcome.Ready,
+        LifecycleState.NotRequested => Outcome.NotRequested,
+        LifecycleState.Failing or LifecycleState.Failed => Outcome.Failed,
+        _ => null,
+    };
 
     private void OnEnded(JobEnded ended)
     {
@@ -112,6 +139,7 @@ public sealed class JobSupervisor : ReceiveActor
         Context.Unwatch(Sender);
         Sender.Tell(PoisonPill.Instance); // after the commands already forwarded to it, which it bounces back here
         if (!_children.Remove(ended.Job, out var child)) return;
+        _metrics.LifecycleEnded(child.Status?.State, ended.Answer);
         if (child.RememberEnd) _recent.Add(ended.Answer);
         Replay(child);
     }
@@ -126,6 +154,7 @@ public sealed class JobSupervisor : ReceiveActor
         if (!_jobsByChild.Remove(terminated.ActorRef, out var job)) return; // ended normally
         var crashed = _children[job];
         _children.Remove(job);
+        _metrics.LifecycleCrashed(crashed.Status?.State);
         // Whoever asked this lifecycle gets an answer; those it already answered ignore a second one.
         var answer = new JobAnswer(job, Outcome.Failed, crashed.Status?.State ?? LifecycleState.Resolving,
             $"the job's lifecycle crashed in {crashed.Status?.State.ToString() ?? "its start"} (see the journal); cleanup follows", TimeSpan.Zero);
@@ -151,7 +180,7 @@ public sealed class JobSupervisor : ReceiveActor
         // Names carry the job for the logs, and an incarnation so a stopping child never blocks its successor's name.
         var actor = Context.ActorOf(props, $"{job}-{++_incarnation}");
         Context.Watch(actor);
-        _children[job] = new Child(actor, request, cleanupAfterCrash, rememberEnd);
+        _children[job] = new Child(actor, request, cleanupAfterCrash, rememberEnd) { Spawned = Context.System.Scheduler.MonotonicClock };
         _jobsByChild[actor] = job;
         return _children[job];
     }
@@ -171,6 +200,10 @@ public sealed class JobSupervisor : ReceiveActor
         public JobRequest? Request { get; } = request;
         public bool IsCleanupAfterCrash { get; } = isCleanupAfterCrash;
         public JobStatus? Status { get; set; }
+        public TimeSpan Spawned { get; init; }
+        /// <summary>Started by a prolog (not an epilog, an adoption or a cleanup): its first answer is the prolog's.</summary>
+        public bool AnswersProlog { get; set; }
+        public Outcome? PrologOutcome { get; set; }
         /// <summary>Everyone who sent this lifecycle a command: answered by the supervisor if it crashes.</summary>
         public List<IActorRef> Waiters { get; } = new(1);
         /// <summary>Prologs that arrived while a leftover was being cleaned up: handled again once it ends.</summary>

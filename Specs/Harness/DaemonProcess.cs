@@ -118,6 +118,8 @@ public sealed class DaemonProcess : IAsyncDisposable
             // than the product's 5 s. The specs of those timeouts set their own.
             ["Timeouts"] = new Dictionary<string, double> { ["Resolve"] = 60, ["Ready"] = 30, ["Stop"] = 20 },
             ["Probes"] = new Dictionary<string, object> { ["RequireSignature"] = false, ["ReadTimeoutSeconds"] = 50 },
+            // A spec daemon's metrics never go to the machine's node_exporter (the metrics specs give a directory).
+            ["Metrics"] = new Dictionary<string, object> { ["TextfileDirectory"] = "" },
         };
         foreach (var (key, value) in settings ?? []) config[key] = value;
         var configFile = Path.Combine(workDir, "datacrumbsd.json");

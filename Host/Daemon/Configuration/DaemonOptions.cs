@@ -45,6 +45,7 @@ public sealed class DaemonOptions
     /// <summary>Where the jobspec comes from: the flux command (run with the prolog's FLUX_URI).</summary>
     public string FluxCommand { get; set; } = "flux";
     public ProbeOptions Probes { get; set; } = new();
+    public MetricsOptions Metrics { get; set; } = new();
     /// <summary>Open control connections of ordinary users served at once (root and AllowedCallers are never refused); more are answered "busy".</summary>
     public int MaxConnections { get; set; } = 1024;
     /// <summary>Open control connections one ordinary user may hold.</summary>
@@ -102,6 +103,17 @@ public sealed class DaemonOptions
         public double ClockSkewSeconds { get; set; } = 300;
     }
 
+    public sealed class MetricsOptions
+    {
+        /// <summary>
+        /// node_exporter's textfile collector directory (Debian's prometheus-node-exporter reads this one);
+        /// empty: no metrics. When the directory does not exist, no metrics are written either.
+        /// </summary>
+        public string TextfileDirectory { get; set; } = "/var/lib/prometheus/node-exporter";
+        /// <summary>Seconds from a change to the write that carries it: a burst of changes is one write.</summary>
+        public double WriteDelaySeconds { get; set; } = 1;
+    }
+
     /// <summary>Refuses settings that cannot work, with the key to fix.</summary>
     public void Validate()
     {
@@ -111,6 +123,7 @@ public sealed class DaemonOptions
         foreach (var (name, value) in new[] { ("Resolve", Timeouts.Resolve), ("WriteEnv", Timeouts.WriteEnv), ("Start", Timeouts.Start), ("Ready", Timeouts.Ready), ("Stop", Timeouts.Stop), ("KillAfterSeconds", KillAfterSeconds), ("RequestReadSeconds", RequestReadSeconds) })
             if (value <= 0 || value > 24 * 3600) throw new InvalidOperationException($"timeout {name} must be between 0 and 86400 seconds, not {value}");
         if (IdleTrimSeconds < 0 || IdleTrimSeconds > 24 * 3600) throw new InvalidOperationException($"IdleTrimSeconds must be between 0 (never) and 86400, not {IdleTrimSeconds}");
+        if (Metrics.WriteDelaySeconds <= 0 || Metrics.WriteDelaySeconds > 3600) throw new InvalidOperationException($"Metrics:WriteDelaySeconds must be between 0 and 3600, not {Metrics.WriteDelaySeconds}");
         if (MaxConnections < 1 || MaxConnectionsPerUser < 1) throw new InvalidOperationException("MaxConnections and MaxConnectionsPerUser must be at least 1");
     }
 }

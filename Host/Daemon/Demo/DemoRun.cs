@@ -46,6 +46,8 @@ public static class DemoRun
             AllowedCallers = [],
             // The demo signs its own file with its own secret; the daemon checks it and the stand-in checks it again.
             Probes = new DaemonOptions.ProbeOptions { SecretFile = secretFile },
+            // The demo's metrics are not the node's: never into node_exporter's directory.
+            Metrics = new DaemonOptions.MetricsOptions { TextfileDirectory = "" },
         };
         options.Validate();
 

@@ -55,13 +55,17 @@ public static class DaemonHost
             sp.GetRequiredService<IUnitBackend>(),
             sp.GetRequiredService<IReadyFiles>()));
 
+        builder.Services.AddSingleton<Metrics.LifecycleCounters>();
+        builder.Services.AddHostedService<Metrics.TextfileExporter>();
+
         builder.Services.AddAkka("datacrumbsd", (akka, sp) =>
         {
             akka.AddHocon(DaemonLogging.AkkaHocon, HoconAddMode.Prepend);
             akka.WithActors((system, registry) =>
             {
                 var jobs = system.ActorOf(
-                    JobSupervisor.Props(sp.GetRequiredService<LifecyclePorts>(), options.Timeouts.ToLifecycle(), options.RememberEndedJobs), "jobs");
+                    JobSupervisor.Props(sp.GetRequiredService<LifecyclePorts>(), options.Timeouts.ToLifecycle(), options.RememberEndedJobs,
+                        sp.GetRequiredService<Metrics.LifecycleCounters>()), "jobs");
                 registry.Register<JobSupervisor>(jobs);
             });
         });

@@ -44,6 +44,8 @@ public sealed class DaemonUnderTest : IAsyncDisposable
             ["FluxCommand"] = node.Flux,
             ["KillAfterSeconds"] = 5,
             ["Probes"] = new Dictionary<string, object> { ["RequireSignature"] = false },
+            // The figures include the metrics' writes, as on a node with node_exporter (into this node's own dir).
+            ["Metrics"] = new Dictionary<string, object> { ["TextfileDirectory"] = node.Dir },
             // Idle figures are taken after the daemon gives memory back: 3 quiet seconds here, 30 shipped.
             ["IdleTrimSeconds"] = IdleTrimSeconds,
         };
