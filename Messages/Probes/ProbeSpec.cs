@@ -13,6 +13,22 @@ public sealed record ProbeSpec(string Type, string Name, IReadOnlyList<string> F
 {
     private static readonly HashSet<string> KnownFields = ["type", "name", "functions", "binary_path", "function_offsets"];
 
+    /// <summary>
+    /// The members a category may have in the DataCrumbs format (upstream's probe manager refuses any
+    /// other, validate_exact_keys): common, then UPROBE, USDT and CUSTOM ones, then the optional ones.
+    /// </summary>
+    public static readonly IReadOnlySet<string> FormatFields = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "type", "name", "functions",
+        "binary_path", "include_offsets", "provider",
+        "bpf_path", "start_event_id", "process_header", "event_type",
+        "function_arguments", "new_pid_functions",
+    };
+
+    /// <summary>Members this entry has that the format does not define (the signer refuses them).</summary>
+    public IEnumerable<string> UndefinedFields => OtherFields.Append(HasFunctionOffsets ? "function_offsets" : null!)
+        .Where(f => f is not null && !FormatFields.Contains(f));
+
     /// <summary>Reads a probe list; throws <see cref="FormatException"/> naming the entry and field that are wrong.</summary>
     public static IReadOnlyList<ProbeSpec> ParseList(JsonElement probes)
     {
@@ -25,6 +41,16 @@ public sealed record ProbeSpec(string Type, string Name, IReadOnlyList<string> F
     }
 
     public static ProbeSpec Parse(JsonElement entry, int index)
+    {
+        // A lone surrogate (\ud800) passes System.Text.Json's reader and throws only when read as text.
+        try { return ParseEntry(entry, index); }
+        catch (InvalidOperationException e)
+        {
+            throw new FormatException($"probe {index}: a string is not valid Unicode text (a lone surrogate escape such as \\ud800?)", e);
+        }
+    }
+
+    private static ProbeSpec ParseEntry(JsonElement entry, int index)
     {
         var where = $"probe {index}";
         if (entry.ValueKind != JsonValueKind.Object) throw new FormatException($"{where} must be a JSON object, not {Kind(entry)}");
