@@ -17,6 +17,7 @@ public sealed class SignerSlotsSpec : IAsyncLifetime
     private readonly ProbeFixtures.TempDir _dir = ProbeFixtures.NewDir();
     private readonly StringBuilder _output = new();
     private readonly TaskCompletionSource _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<string> _bobBusyLogged = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Process _signer = null!;
 
     private string Socket => _dir["sock/signer.sock"];
@@ -33,6 +34,7 @@ public sealed class SignerSlotsSpec : IAsyncLifetime
         {
             lock (_output) _output.AppendLine(line);
             if (line.StartsWith("listening on", StringComparison.Ordinal)) _listening.TrySetResult();
+            if (line.StartsWith($"refused uid {TestUsers.Bob.Uid} pid ", StringComparison.Ordinal) && line.Contains(": busy, ")) _bobBusyLogged.TrySetResult(line);
         });
         _signer.Exited += (_, _) => _listening.TrySetException(new InvalidOperationException($"the signer exited: {Output}"));
         await _listening.Task.WaitAsync(TimeSpan.FromSeconds(60));
@@ -59,7 +61,9 @@ public sealed class SignerSlotsSpec : IAsyncLifetime
             Assert.True(bob.ExitCode == 3, $"exit {bob.ExitCode}: {bob.Stdout}{bob.Stderr}");
             Assert.Contains($"the signer is busy: uid {TestUsers.Bob.Uid} has {PerUser} requests open, the most one user may have; try again in a moment", bob.Stderr);
             Assert.DoesNotContain("protocol error", bob.Stderr);
-            Assert.Contains($"refused uid {TestUsers.Bob.Uid} pid ", Output);
+            // The signer logs before it answers; its output reaches us on its own pipe.
+            var logged = await _bobBusyLogged.Task.WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.EndsWith($"busy, uid {TestUsers.Bob.Uid} has {PerUser} requests open, the most one user may have", logged);
         }
         finally
         {
