@@ -18,6 +18,12 @@ public sealed record ProbePolicy
     /// that directory, any other entry exactly that file. Empty: no probe may name a binary.
     /// </summary>
     public List<string> AllowedBinaries { get; set; } = [];
+    /// <summary>
+    /// Sign targets (binary_path, bpf_path, process_header) that a user could change after signing:
+    /// behind a symbolic link, or in a tree a user owns or may write (e.g. under /home/). Off by
+    /// default: such a target can be re-pointed at any binary while the signature is valid.
+    /// </summary>
+    public bool AllowUserWritableTargets { get; set; }
     /// <summary>Types that carry custom BPF code; only members of <see cref="CustomGroups"/> may use them.</summary>
     public List<string> CustomTypes { get; set; } = [];
     /// <summary>Group names (or numeric gids) whose members may sign custom BPF probes.</summary>
@@ -79,6 +85,9 @@ public sealed record ProbePolicy
                 return $"{where}: type {JobId.Printable(p.Type)} is not allowed here (allowed: {string.Join(", ", AllowedTypes)})";
             if (p.BinaryPath is { } binary && BinaryProblem(binary) is { } problem)
                 return $"{where}: binary_path '{JobId.Printable(binary)}' {problem}";
+            foreach (var (field, target) in p.TargetPaths)
+                if (TargetProblem(target) is { } targetProblem)
+                    return $"{where}: {field} '{JobId.Printable(target)}' {targetProblem}";
         }
         return null;
     }
@@ -94,6 +103,17 @@ public sealed record ProbePolicy
                 return null;
         return AllowedBinaries.Count == 0 ? "is not allowed: this site allows no binary targets"
             : $"is not under an allowed target ({string.Join(", ", AllowedBinaries)})";
+    }
+
+    /// <summary>Why a path the runtime will open as root may not be signed: user-changeable (unless allowed) or not a plain absolute path.</summary>
+    private string? TargetProblem(string path)
+    {
+        if (!path.StartsWith('/') || HasControl(path) || path.Contains("/../") || path.EndsWith("/..") || path.Contains("/./") || path.Contains("//"))
+            return "is not a normalized absolute path";
+        if (AllowUserWritableTargets) return null;
+        return TargetTrees.WhoCanChange(path) is { } why
+            ? $"{why}; the site signs only targets no user can change (policy.allow_user_writable_targets)"
+            : null;
     }
 
     private static bool HasControl(string s) => s.Any(char.IsControl);

@@ -11,6 +11,9 @@ namespace Datacrumbs.Messages.Probes;
 public sealed record ProbeSpec(string Type, string Name, IReadOnlyList<string> Functions, string? BinaryPath,
     bool HasFunctionOffsets, IReadOnlyList<string> OtherFields)
 {
+    /// <summary>The file paths of this probe the runtime opens as root: binary_path, bpf_path, process_header.</summary>
+    public IReadOnlyList<(string Field, string Path)> TargetPaths { get; init; } = [];
+
     private static readonly HashSet<string> KnownFields = ["type", "name", "functions", "binary_path", "function_offsets"];
 
     /// <summary>
@@ -84,7 +87,15 @@ public sealed record ProbeSpec(string Type, string Name, IReadOnlyList<string> F
 
         var offsets = entry.TryGetProperty("function_offsets", out var o) && o.ValueKind != JsonValueKind.Null;
         var others = entry.EnumerateObject().Select(p => p.Name).Where(p => !KnownFields.Contains(p)).ToList();
-        return new ProbeSpec(type, name, functions, binary, offsets, others);
+        var targets = new List<(string, string)>();
+        if (binary is not null) targets.Add(("binary_path", binary));
+        foreach (var field in (string[])["bpf_path", "process_header"])
+        {
+            if (!entry.TryGetProperty(field, out var v) || v.ValueKind == JsonValueKind.Null) continue;
+            if (v.ValueKind != JsonValueKind.String) throw new FormatException($"{where}: \"{field}\" must be a string");
+            targets.Add((field, v.GetString()!));
+        }
+        return new ProbeSpec(type, name, functions, binary, offsets, others) { TargetPaths = targets };
     }
 
     private static string Kind(JsonElement e) => e.ValueKind.ToString().ToLowerInvariant();
