@@ -12,7 +12,7 @@ namespace Datacrumbs.Ctl;
 /// <summary>
 /// <c>datacrumbsctl probes sign|verify|show</c>: ask the login node's signer to sign a probe list,
 /// check a signed file with the site secret as the DataCrumbs runtime does, or print one. Exit codes of <c>sign</c>: 0 signed,
-/// 2 usage or unreadable input, 3 signer unreachable, 4 refused by the site policy, 5 no reply in time,
+/// 2 usage or unreadable input, 3 signer unreachable or busy, 4 refused by the site policy, 5 no reply in time,
 /// 6 protocol error or the signer could not sign. <c>verify</c>: 0 valid, 1 rejected, 2 usage or secret
 /// file problem. <c>show</c>: 0 shown, 1 not a readable probes file.
 /// </summary>
@@ -110,6 +110,8 @@ public static class ProbesCommand
                 return Say(0, $"{reply.Message}: {Printable(outputPath)}");
             case SignStatus.Refused:
                 return Say(4, $"refused by the site policy: {reply.Message}");
+            case SignStatus.Unavailable when reply.Message.StartsWith("the signer is busy", StringComparison.Ordinal):
+                return Say(3, reply.Message);
             default:
                 return Say(6, $"the signer could not sign: {reply.Message}");
         }
@@ -124,7 +126,14 @@ public static class ProbesCommand
         {
             await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), deadline.Token);
             await using var stream = new NetworkStream(socket, ownsSocket: false);
-            await Frames.WriteAsync(stream, request, SignerJson.Default.SignRequest, deadline.Token);
+            try { await Frames.WriteAsync(stream, request, SignerJson.Default.SignRequest, deadline.Token); }
+            catch (IOException)
+            {
+                // A busy signer answers at once and closes without reading the request: our write then
+                // fails (broken pipe), but its answer is waiting to be read. Without one, the write error stands.
+                return await Frames.ReadAsync(stream, SignerJson.Default.SignReply, Frames.DefaultMaxReplyBytes, deadline.Token)
+                       ?? throw new ProtocolException("the signer closed the connection before the request was sent");
+            }
             return await Frames.ReadAsync(stream, SignerJson.Default.SignReply, Frames.DefaultMaxReplyBytes, deadline.Token)
                    ?? throw new ProtocolException("the signer closed the connection without replying");
         }

@@ -6,27 +6,34 @@ namespace Datacrumbs.Signer;
 
 /// <summary>
 /// The site's rules for what users may have signed. Every refusal names the probe and the rule,
-/// so a user can fix the request and an admin can see why.
+/// so a user can fix the request and an admin can see why. Omitted members keep the defaults
+/// declared here (settable properties: see <see cref="SignerConfig"/>).
 /// </summary>
 public sealed record ProbePolicy
 {
     /// <summary>Probe types users may ask for, as written in the probe list (<c>"0"</c> for <c>"type": 0</c>).</summary>
-    public List<string> AllowedTypes { get; init; } = [];
+    public List<string> AllowedTypes { get; set; } = [];
     /// <summary>
     /// Targets of uprobes/USDT (<c>binary_path</c>): an entry ending in <c>/</c> allows everything under
     /// that directory, any other entry exactly that file. Empty: no probe may name a binary.
     /// </summary>
-    public List<string> AllowedBinaries { get; init; } = [];
+    public List<string> AllowedBinaries { get; set; } = [];
+    /// <summary>
+    /// Sign targets (binary_path, bpf_path, process_header) that a user could change after signing:
+    /// behind a symbolic link, or in a tree a user owns or may write (e.g. under /home/). Off by
+    /// default: such a target can be re-pointed at any binary while the signature is valid.
+    /// </summary>
+    public bool AllowUserWritableTargets { get; set; }
     /// <summary>Types that carry custom BPF code; only members of <see cref="CustomGroups"/> may use them.</summary>
-    public List<string> CustomTypes { get; init; } = [];
+    public List<string> CustomTypes { get; set; } = [];
     /// <summary>Group names (or numeric gids) whose members may sign custom BPF probes.</summary>
-    public List<string> CustomGroups { get; init; } = [];
-    public int MaxProbes { get; init; } = 64;
+    public List<string> CustomGroups { get; set; } = [];
+    public int MaxProbes { get; set; } = 64;
     /// <summary>Functions over all probes together.</summary>
-    public int MaxFunctions { get; init; } = 4096;
+    public int MaxFunctions { get; set; } = 4096;
     /// <summary>The size of the categories (and the caller's summary members) as json-c writes them.</summary>
-    public int MaxDocumentBytes { get; init; } = 1024 * 1024;
-    public double ValidityHours { get; init; } = 24;
+    public int MaxDocumentBytes { get; set; } = 1024 * 1024;
+    public double ValidityHours { get; set; } = 24;
 
     public TimeSpan Validity => TimeSpan.FromHours(ValidityHours);
 
@@ -78,6 +85,9 @@ public sealed record ProbePolicy
                 return $"{where}: type {JobId.Printable(p.Type)} is not allowed here (allowed: {string.Join(", ", AllowedTypes)})";
             if (p.BinaryPath is { } binary && BinaryProblem(binary) is { } problem)
                 return $"{where}: binary_path '{JobId.Printable(binary)}' {problem}";
+            foreach (var (field, target) in p.TargetPaths)
+                if (TargetProblem(target) is { } targetProblem)
+                    return $"{where}: {field} '{JobId.Printable(target)}' {targetProblem}";
         }
         return null;
     }
@@ -93,6 +103,17 @@ public sealed record ProbePolicy
                 return null;
         return AllowedBinaries.Count == 0 ? "is not allowed: this site allows no binary targets"
             : $"is not under an allowed target ({string.Join(", ", AllowedBinaries)})";
+    }
+
+    /// <summary>Why a path the runtime will open as root may not be signed: user-changeable (unless allowed) or not a plain absolute path.</summary>
+    private string? TargetProblem(string path)
+    {
+        if (!path.StartsWith('/') || HasControl(path) || path.Contains("/../") || path.EndsWith("/..") || path.Contains("/./") || path.Contains("//"))
+            return "is not a normalized absolute path";
+        if (AllowUserWritableTargets) return null;
+        return TargetTrees.WhoCanChange(path) is { } why
+            ? $"{why}; the site signs only targets no user can change (policy.allow_user_writable_targets)"
+            : null;
     }
 
     private static bool HasControl(string s) => s.Any(char.IsControl);

@@ -5,6 +5,7 @@ using System.Text;
 using Datacrumbs.Messages.Probes;
 using Datacrumbs.Messages.Probes.JsonC;
 using Datacrumbs.Messages.Wire;
+using Datacrumbs.Messages.Jobs;
 
 namespace Datacrumbs.Signer;
 
@@ -15,7 +16,7 @@ namespace Datacrumbs.Signer;
 public sealed class SignerServer(SignerConfig config, ProbeSecret secret, TimeProvider time, TextWriter log)
 {
     private readonly HashSet<uint> _customGids = config.Policy.ResolveCustomGroups();
-    private readonly SemaphoreSlim _slots = new(config.MaxClients, config.MaxClients);
+    private readonly ClientSlots _slots = new(config.MaxClients, config.MaxClientsPerUser);
     /// <summary>The probe list plus JSON framing; anything larger is refused before it is read.</summary>
     private int MaxRequestBytes => config.Policy.MaxDocumentBytes * 2 + 1024;
 
@@ -32,7 +33,7 @@ public sealed class SignerServer(SignerConfig config, ProbeSecret secret, TimePr
         // Anyone may ask; the policy and SO_PEERCRED decide what they get.
         File.SetUnixFileMode(config.Socket, (UnixFileMode)0b110_110_110);
         listener.Listen(128);
-        log.WriteLine($"listening on {config.Socket} ({secret} from {config.SecretFile}, {config.MaxClients} clients at most)");
+        log.WriteLine($"listening on {config.Socket} ({secret} from {config.SecretFile}, {config.MaxClients} clients at most, {config.MaxClientsPerUser} a user)");
 
         var clients = new List<Task>();
         try
@@ -60,15 +61,23 @@ public sealed class SignerServer(SignerConfig config, ProbeSecret secret, TimePr
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(stop);
         deadline.CancelAfter(TimeSpan.FromSeconds(config.ClientTimeoutSeconds));
 
-        if (!_slots.Wait(0))
+        // The kernel's word on who connected, read before anything else: slots are per uid.
+        PeerCredentials peer;
+        try { peer = PeerCredentials.Of(client); }
+        catch (Exception e) when (e is SocketException or InvalidOperationException)
         {
-            log.WriteLine("refused a client: too many clients at once");
-            await TryReplyAsync(stream, new SignReply { Status = SignStatus.Unavailable, Message = "the signer is busy; try again in a moment" }, deadline.Token);
+            log.WriteLine($"client dropped: no peer credentials ({e.Message})");
+            return;
+        }
+        if (_slots.TryAcquire(peer.Uid) is { } busy)
+        {
+            log.WriteLine($"refused uid {peer.Uid} pid {peer.Pid}: busy, {busy}");
+            await TryReplyAsync(stream, new SignReply { Status = SignStatus.Unavailable, Message = $"the signer is busy: {busy}; try again in a moment" }, deadline.Token);
             return;
         }
         try
         {
-            var reply = await HandleAsync(client, stream, deadline.Token);
+            var reply = await HandleAsync(peer, stream, deadline.Token);
             await TryReplyAsync(stream, reply, deadline.Token);
         }
         catch (OperationCanceledException)
@@ -79,15 +88,20 @@ public sealed class SignerServer(SignerConfig config, ProbeSecret secret, TimePr
         {
             log.WriteLine($"client dropped: {e.Message}");
         }
+        catch (Exception e)
+        {
+            // A bug must cost one request, never the signer: answer, log it, and keep serving.
+            log.WriteLine($"internal error serving a client, request not signed: {e.GetType().Name}: {JobId.Printable(e.Message)}");
+            await TryReplyAsync(stream, new SignReply { Status = SignStatus.Unavailable, Message = "the signer failed on this request (an internal error, logged on the signer host)" }, deadline.Token);
+        }
         finally
         {
-            _slots.Release();
+            _slots.Release(peer.Uid);
         }
     }
 
-    private async Task<SignReply> HandleAsync(Socket client, Stream stream, CancellationToken ct)
+    private async Task<SignReply> HandleAsync(PeerCredentials peer, Stream stream, CancellationToken ct)
     {
-        var peer = PeerCredentials.Of(client);
         var who = $"uid {peer.Uid} pid {peer.Pid}";
         if (UnixAccounts.LookupUser(peer.Uid) is not { } account)
             return Refuse(SignStatus.Refused, who, $"uid {peer.Uid} has no user account on this node");
@@ -105,12 +119,15 @@ public sealed class SignerServer(SignerConfig config, ProbeSecret secret, TimePr
         try
         {
             probes = ProbeSpec.ParseList(request.Categories);
+            for (var i = 0; i < probes.Count; i++)
+                if (probes[i].UndefinedFields.FirstOrDefault() is { } field)
+                    throw new FormatException($"probe {i} ({JobId.Printable(probes[i].Name)}): \"{JobId.Printable(field)}\" is not a field of the DataCrumbs probe format (it defines {string.Join(", ", ProbeSpec.FormatFields)})");
             // json-c's reading of what was sent: the file will hold exactly this tree.
-            categories = (JsonCArray)JsonCReader.Parse(Encoding.UTF8.GetBytes(request.Categories.GetRawText()));
+            categories = (JsonCArray)ParseForFile(request.Categories, "the probe list");
             plainBytes = JsonCPlain.Serialize(categories).Length;
             if (request.Summary is { } s)
             {
-                summary = JsonCReader.Parse(Encoding.UTF8.GetBytes(s.GetRawText())) as JsonCObject
+                summary = ParseForFile(s, "summary") as JsonCObject
                           ?? throw new FormatException("\"summary\" must be a JSON object");
                 if (summary.Members.FirstOrDefault(m => ProbesDocument.ReservedSummaryMembers.Contains(m.Key)) is { Key: { } reserved })
                     throw new FormatException($"summary.{reserved} is set by the signer, not by the request");
@@ -135,6 +152,19 @@ public sealed class SignerServer(SignerConfig config, ProbeSecret secret, TimePr
             User = binding.User,
             ExpiresAt = binding.ExpiresAt,
         };
+    }
+
+    /// <summary>
+    /// json-c's tree of one member of the file, which must be at most 31 levels deep: the file's root
+    /// object adds one, and json-c (so the runtime, and our daemon) reads no deeper than 32.
+    /// </summary>
+    private static JsonCValue ParseForFile(System.Text.Json.JsonElement member, string what)
+    {
+        // The frame reader already bounded the nesting (64), so parsing deeper than json-c here is cheap.
+        var tree = JsonCReader.Parse(Encoding.UTF8.GetBytes(member.GetRawText()), maxDepth: 64);
+        if (JsonCReader.Depth(tree) > JsonCReader.MaxDepth - 1)
+            throw new FormatException($"{what} is nested deeper than {JsonCReader.MaxDepth} levels in the signed file (json-c, so the DataCrumbs runtime, reads no deeper)");
+        return tree;
     }
 
     private SignReply Refuse(SignStatus status, string who, string reason)

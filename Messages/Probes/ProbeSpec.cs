@@ -11,7 +11,26 @@ namespace Datacrumbs.Messages.Probes;
 public sealed record ProbeSpec(string Type, string Name, IReadOnlyList<string> Functions, string? BinaryPath,
     bool HasFunctionOffsets, IReadOnlyList<string> OtherFields)
 {
+    /// <summary>The file paths of this probe the runtime opens as root: binary_path, bpf_path, process_header.</summary>
+    public IReadOnlyList<(string Field, string Path)> TargetPaths { get; init; } = [];
+
     private static readonly HashSet<string> KnownFields = ["type", "name", "functions", "binary_path", "function_offsets"];
+
+    /// <summary>
+    /// The members a category may have in the DataCrumbs format (upstream's probe manager refuses any
+    /// other, validate_exact_keys): common, then UPROBE, USDT and CUSTOM ones, then the optional ones.
+    /// </summary>
+    public static readonly IReadOnlySet<string> FormatFields = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "type", "name", "functions",
+        "binary_path", "include_offsets", "provider",
+        "bpf_path", "start_event_id", "process_header", "event_type",
+        "function_arguments", "new_pid_functions",
+    };
+
+    /// <summary>Members this entry has that the format does not define (the signer refuses them).</summary>
+    public IEnumerable<string> UndefinedFields => OtherFields.Append(HasFunctionOffsets ? "function_offsets" : null!)
+        .Where(f => f is not null && !FormatFields.Contains(f));
 
     /// <summary>Reads a probe list; throws <see cref="FormatException"/> naming the entry and field that are wrong.</summary>
     public static IReadOnlyList<ProbeSpec> ParseList(JsonElement probes)
@@ -25,6 +44,16 @@ public sealed record ProbeSpec(string Type, string Name, IReadOnlyList<string> F
     }
 
     public static ProbeSpec Parse(JsonElement entry, int index)
+    {
+        // A lone surrogate (\ud800) passes System.Text.Json's reader and throws only when read as text.
+        try { return ParseEntry(entry, index); }
+        catch (InvalidOperationException e)
+        {
+            throw new FormatException($"probe {index}: a string is not valid Unicode text (a lone surrogate escape such as \\ud800?)", e);
+        }
+    }
+
+    private static ProbeSpec ParseEntry(JsonElement entry, int index)
     {
         var where = $"probe {index}";
         if (entry.ValueKind != JsonValueKind.Object) throw new FormatException($"{where} must be a JSON object, not {Kind(entry)}");
@@ -58,7 +87,15 @@ public sealed record ProbeSpec(string Type, string Name, IReadOnlyList<string> F
 
         var offsets = entry.TryGetProperty("function_offsets", out var o) && o.ValueKind != JsonValueKind.Null;
         var others = entry.EnumerateObject().Select(p => p.Name).Where(p => !KnownFields.Contains(p)).ToList();
-        return new ProbeSpec(type, name, functions, binary, offsets, others);
+        var targets = new List<(string, string)>();
+        if (binary is not null) targets.Add(("binary_path", binary));
+        foreach (var field in (string[])["bpf_path", "process_header"])
+        {
+            if (!entry.TryGetProperty(field, out var v) || v.ValueKind == JsonValueKind.Null) continue;
+            if (v.ValueKind != JsonValueKind.String) throw new FormatException($"{where}: \"{field}\" must be a string");
+            targets.Add((field, v.GetString()!));
+        }
+        return new ProbeSpec(type, name, functions, binary, offsets, others) { TargetPaths = targets };
     }
 
     private static string Kind(JsonElement e) => e.ValueKind.ToString().ToLowerInvariant();

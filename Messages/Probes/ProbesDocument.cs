@@ -148,7 +148,12 @@ public static class ProbesDocument
     {
         var json = ProbesFile.Decompress(file, limits);
         JsonCValue parsed;
-        try { parsed = JsonCReader.Parse(json); }
+        try { parsed = JsonCReader.Parse(json, limits.MaxJsonValues); }
+        catch (JsonCValueLimitException e)
+        {
+            throw new ProbesRejectedException(ProbeRejection.TooLarge,
+                $"the document has more JSON values than the limit of {e.Limit} (far more probes than any signer accepts; the node stopped parsing there)", e);
+        }
         catch (FormatException e) { throw new ProbesRejectedException(ProbeRejection.Malformed, $"failed to parse probe file ({e.Message})", e); }
         if (parsed is not JsonCObject root)
             throw new ProbesRejectedException(ProbeRejection.Malformed, "failed to parse probe file (the document is not a JSON object)");

@@ -95,7 +95,7 @@ public sealed class FluxEndToEndSpecs(ContinueNode fixture) : IClassFixture<Cont
         { "no probe file", FluxNode.Jobspec("""{"enable":"yes"}"""), "has enable \"yes\" but no probe_file" },
         { "probe path a number", FluxNode.Jobspec("""{"enable":"yes","probe_file":42}"""), "probe_file is a number, not a string" },
         { "newline in probe path", FluxNode.Jobspec("""{"enable":"yes","probe_file":"/p\nDATACRUMBS_RUN_ID=x"}"""), "contains a control character (\\x0a)" },
-        { "missing probe file", FluxNode.Jobspec("""{"enable":"yes","probe_file":"/nonexistent/probes.json.gz"}"""), "/nonexistent/probes.json.gz does not exist" },
+        { "missing probe file", FluxNode.Jobspec("""{"enable":"yes","probe_file":"/nonexistent/probes.json.gz"}"""), "cannot read it: No such file or directory" },
     };
 
     [Theory]

@@ -248,7 +248,7 @@ public sealed class ProbesTamperSpec
         Assert.True(file.Length < 1024 * 1024);
         var e = Rejected(file);
         Assert.Equal(ProbeRejection.DecompressedTooLarge, e.Reason);
-        Assert.StartsWith("decompressed size exceeds 8 MiB", e.Message);
+        Assert.StartsWith("decompressed size exceeds 2 MiB", e.Message);
     }
 
     [Fact]

@@ -85,7 +85,7 @@ public sealed class SignerProcessSpec(SignerFixture signer) : IClassFixture<Sign
     [InlineData("""[{"type":2,"name":"sh","functions":["x"],"binary_path":"/etc/shadow"}]""", "binary_path '/etc/shadow' is not under an allowed target")]
     [InlineData("""[{"type":2,"name":"a","functions":["x"],"binary_path":"/usr/bin/../../etc/shadow"}]""", "is not a normalized path")]
     [InlineData("""[{"type":1,"name":"k","functions":["vfs_read"]}]""", "type 1 is not allowed here (allowed: 0, 2)")]
-    [InlineData("""[{"type":4,"name":"bpf","functions":["x"],"source":"int f(){}"}]""", "(custom BPF) is allowed only for members of root")]
+    [InlineData("""[{"type":4,"name":"bpf","functions":["x"],"bpf_path":"/opt/app/probe.bpf.o"}]""", "(custom BPF) is allowed only for members of root")]
     [InlineData("""[{"type":0,"name":"many","functions":[""" + "\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\",\"f\"" + "]}]", "65 functions in all; the site allows at most 64")]
     public async Task The_site_policy_refuses_with_the_rule_that_applies(string probes, string reason)
     {
@@ -98,7 +98,7 @@ public sealed class SignerProcessSpec(SignerFixture signer) : IClassFixture<Sign
     [Fact]
     public async Task Root_in_the_custom_group_may_sign_custom_bpf()
     {
-        var reply = await RawAsync(Encoding.UTF8.GetBytes("""{"categories":[{"type":4,"name":"bpf","functions":["x"],"source":"int f(){}"}]}"""));
+        var reply = await RawAsync(Encoding.UTF8.GetBytes("""{"categories":[{"type":4,"name":"bpf","functions":["x"],"bpf_path":"/opt/app/probe.bpf.o"}]}"""));
         Assert.Equal(SignStatus.Signed, reply.Status);
         Assert.Equal(0u, reply.Uid);
     }
@@ -158,6 +158,51 @@ public sealed class SignerProcessSpec(SignerFixture signer) : IClassFixture<Sign
         Assert.Equal($"datacrumbs_sign_probes: cannot start: key file {dir["keys"]} has mode 0644; it must be 0600 or 0400 (chmod 0600 {dir["keys"]})", result.Stderr.Trim());
         Assert.DoesNotContain(signer.SecretHex, result.Stderr + result.Stdout);
         Assert.False(File.Exists(dir["signer.sock"]));
+    }
+
+    public static TheoryData<string, string> UndefinedFields => new()
+    {
+        { """{"type":0,"name":"sys","functions":["read"],"binary":"/bin/sh"}""", "\"binary\" is not a field of the DataCrumbs probe format" },
+        { """{"type":2,"name":"ior","functions":["main"],"Binary_path":"/bin/sh"}""", "\"Binary_path\" is not a field" },
+        { """{"type":4,"name":"bpf","functions":["x"],"bpf_code":"int f(){}"}""", "\"bpf_code\" is not a field" },
+        { """{"type":0,"name":"sys","functions":["read"],"function_offsets":{"read":16}}""", "\"function_offsets\" is not a field" },
+    };
+
+    /// <summary>Issue 17: a field the runtime's format does not define is refused, never signed and passed on unchecked.</summary>
+    [Theory]
+    [MemberData(nameof(UndefinedFields))]
+    public async Task A_probe_field_the_format_does_not_define_is_refused(string probe, string reason)
+    {
+        var reply = await RawAsync(Encoding.UTF8.GetBytes($$"""{"categories":[{{probe}}]}"""));
+        Assert.Equal(SignStatus.BadRequest, reply.Status);
+        Assert.Contains(reason, reply.Message);
+        Assert.Null(reply.File);
+    }
+
+    /// <summary>Issue 17: limits left out of the policy take ProbePolicy's declared defaults (the signer refused to start).</summary>
+    [Fact]
+    public async Task Limits_left_out_of_the_configuration_take_their_declared_defaults()
+    {
+        using var dir = NewDir();
+        WriteSecretFile(dir["secret"], signer.SecretHex);
+        File.WriteAllText(dir["signer.json"], $$$"""{"socket": "{{{dir["signer.sock"]}}}", "secret_file": "{{{dir["secret"]}}}", "policy": {"allowed_types": ["0"]}}""");
+        var listening = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var output = new StringBuilder();
+        using var process = SignerFixture.Start(dir["signer.json"], line =>
+        {
+            lock (output) output.AppendLine(line);
+            if (line.StartsWith("listening on", StringComparison.Ordinal)) listening.TrySetResult(line);
+        });
+        process.Exited += (_, _) => listening.TrySetException(new InvalidOperationException($"the signer exited: {output}"));
+        try
+        {
+            var line = await listening.Task.WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.Contains("16 clients at most, 4 a user", line);
+        }
+        finally
+        {
+            if (!process.HasExited) process.Kill();
+        }
     }
 
     [Fact]

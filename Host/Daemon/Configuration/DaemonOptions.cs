@@ -96,8 +96,14 @@ public sealed class DaemonOptions
         /// <summary>Accept files without summary.uid (older upstream signers) when their summary.user is the job's user.</summary>
         public bool AcceptFilesWithoutUid { get; set; }
         public long MaxFileBytes { get; set; } = 4 * 1024 * 1024;
-        /// <summary>The whole JSON is parsed before the checksum can be checked; upstream's manager signs at most 8 MiB.</summary>
-        public int MaxDecompressedBytes { get; set; } = 8 * 1024 * 1024;
+        /// <summary>The whole JSON is parsed before the checksum can be checked: twice what our signer signs by default.</summary>
+        public int MaxDecompressedBytes { get; set; } = 2 * 1024 * 1024;
+        /// <summary>JSON values a document may hold (each costs tens of bytes once parsed, before the checksum is known).</summary>
+        public int MaxJsonValues { get; set; } = 256 * 1024;
+        /// <summary>Probe files of one user read and checked at once; that user's other jobs wait their turn.</summary>
+        public int AdmissionsPerUser { get; set; } = 2;
+        /// <summary>Documents decompressed and parsed at once over all users (each bounded by the two limits above).</summary>
+        public int ChecksAtOnce { get; set; } = 2;
         /// <summary>Reading the file as the job's user: a FIFO or a hung file system stops here.</summary>
         public double ReadTimeoutSeconds { get; set; } = 5;
         public double ClockSkewSeconds { get; set; } = 300;
@@ -125,5 +131,7 @@ public sealed class DaemonOptions
         if (IdleTrimSeconds < 0 || IdleTrimSeconds > 24 * 3600) throw new InvalidOperationException($"IdleTrimSeconds must be between 0 (never) and 86400, not {IdleTrimSeconds}");
         if (Metrics.WriteDelaySeconds <= 0 || Metrics.WriteDelaySeconds > 3600) throw new InvalidOperationException($"Metrics:WriteDelaySeconds must be between 0 and 3600, not {Metrics.WriteDelaySeconds}");
         if (MaxConnections < 1 || MaxConnectionsPerUser < 1) throw new InvalidOperationException("MaxConnections and MaxConnectionsPerUser must be at least 1");
+        if (Probes.AdmissionsPerUser < 1 || Probes.ChecksAtOnce < 1) throw new InvalidOperationException("Probes:AdmissionsPerUser and Probes:ChecksAtOnce must be at least 1");
+        if (Probes.MaxJsonValues < 16 || Probes.MaxDecompressedBytes < 1024) throw new InvalidOperationException("Probes:MaxJsonValues must be at least 16 and Probes:MaxDecompressedBytes at least 1024");
     }
 }

@@ -11,7 +11,26 @@ public static class ProbeAdmission
     public static IProbeAdmission Create(DaemonOptions options)
     {
         var probes = options.Probes;
-        if (!probes.RequireSignature) return new PlainProbeAdmission(options.RunDir, probes.MaxFileBytes);
+        var limits = new ProbeAdmissionLimits
+        {
+            File = new ProbeFileLimits
+            {
+                MaxFileBytes = probes.MaxFileBytes,
+                MaxDecompressedBytes = probes.MaxDecompressedBytes,
+                MaxJsonValues = probes.MaxJsonValues,
+                ClockSkew = TimeSpan.FromSeconds(probes.ClockSkewSeconds),
+            },
+            ReadTimeout = TimeSpan.FromSeconds(probes.ReadTimeoutSeconds),
+            AcceptFilesWithoutUid = probes.AcceptFilesWithoutUid,
+            AdmissionsPerUser = probes.AdmissionsPerUser,
+            ChecksAtOnce = probes.ChecksAtOnce,
+        };
+        var gate = new AdmissionGate(limits.AdmissionsPerUser, limits.ChecksAtOnce);
+        if (!probes.RequireSignature)
+        {
+            Serilog.Log.Warning("probe signatures are OFF (Probes:RequireSignature=false): the tracer runs, as root, any probes a job's user names in a file that user can read. Use this only where no signer exists yet; see docs/probes.rst");
+            return new PlainProbeAdmission(options.RunDir, limits, gate);
+        }
         ProbeSecret secret;
         try
         {
@@ -21,16 +40,6 @@ public static class ProbeAdmission
         {
             throw new InvalidOperationException($"cannot load the probe secret: {e.Message} (set Probes:SecretFile to where the DataCrumbs runtime reads it, or Probes:RequireSignature=false where no signer exists)", e);
         }
-        return new SignedProbeAdmission(options.RunDir, secret, new ProbeAdmissionLimits
-        {
-            File = new ProbeFileLimits
-            {
-                MaxFileBytes = probes.MaxFileBytes,
-                MaxDecompressedBytes = probes.MaxDecompressedBytes,
-                ClockSkew = TimeSpan.FromSeconds(probes.ClockSkewSeconds),
-            },
-            ReadTimeout = TimeSpan.FromSeconds(probes.ReadTimeoutSeconds),
-            AcceptFilesWithoutUid = probes.AcceptFilesWithoutUid,
-        });
+        return new SignedProbeAdmission(options.RunDir, secret, limits, gate: gate);
     }
 }

@@ -12,6 +12,11 @@ public sealed record ProbeAdmissionLimits
     /// <summary>How long reading the file as the job's user may take (a FIFO or a hung NFS mount stops here).</summary>
     public TimeSpan ReadTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>Probe files of one user read and checked at once; that user's other jobs wait their turn.</summary>
+    public int AdmissionsPerUser { get; init; } = 2;
+    /// <summary>Documents decompressed and parsed at once, over all users: the bound on their total memory.</summary>
+    public int ChecksAtOnce { get; init; } = 2;
+
     /// <summary>Accept files without summary.uid when their summary.user is the job's user (older upstream signers).</summary>
     public bool AcceptFilesWithoutUid { get; init; }
 

@@ -1,5 +1,4 @@
 using Datacrumbs.Daemon.Files;
-using Datacrumbs.Messages.Unix;
 using Datacrumbs.Actors.Ports;
 using Datacrumbs.Messages.Jobs;
 using Datacrumbs.Messages.Probes;
@@ -13,26 +12,28 @@ namespace Datacrumbs.Daemon.Probes;
 /// and the tracer is given a root-owned 0600 copy of the verified document in the run dir (the four
 /// members the runtime reads, nothing unsigned), so nothing the user changes afterwards reaches it.
 /// </summary>
-public sealed class SignedProbeAdmission(string runDir, ProbeSecret secret, ProbeAdmissionLimits limits, TimeProvider? time = null)
+public sealed class SignedProbeAdmission(string runDir, ProbeSecret secret, ProbeAdmissionLimits limits, TimeProvider? time = null, AdmissionGate? gate = null)
     : IProbeAdmission
 {
-    private readonly UserFileReader _reader = new();
+    private readonly JobUserProbeFile _file = new(limits);
     private readonly TimeProvider _time = time ?? TimeProvider.System;
+    private readonly AdmissionGate _gate = gate ?? new AdmissionGate(limits.AdmissionsPerUser, limits.ChecksAtOnce);
 
     public async Task<string> AdmitAsync(JobRequest request, JobMetadata metadata, CancellationToken ct)
     {
-        var path = metadata.Tracing?.ProbeFile;
-        if (string.IsNullOrEmpty(path))
-            throw new ProbesRejectedException(ProbeRejection.BadPath, "tracing was requested without a probe file");
+        var path = JobUserProbeFile.PathOf(metadata);
         try
         {
-            CheckPath(path);
-            if (UnixAccounts.LookupUser(request.Uid) is not { } account)
-                throw new ProbesRejectedException(ProbeRejection.Unreadable, $"uid {request.Uid} has no account on this node");
-
-            var bytes = await _reader.ReadAsUserAsync(path, request.Uid, account.Gid, account.Name, limits.File.MaxFileBytes, limits.ReadTimeout, ct);
-            var verified = ProbesDocument.Verify(bytes, secret, limits.File, _time.GetUtcNow(), request.Uid, account.Name, limits.AcceptFilesWithoutUid);
-            return await WriteCopyAsync(request.Job, verified.ToFile(), ct);
+            _file.CheckPath(path);
+            // One user's jobs take turns: a flood of hostile documents waits behind itself.
+            using var turn = await _gate.UserTurnAsync(request.Uid, ct).ConfigureAwait(false);
+            var (userName, bytes) = await _file.ReadAsync(request, path, ct).ConfigureAwait(false);
+            VerifiedProbes verified;
+            // The checksum covers the parsed document, so parsing comes first: few at once, bounded each.
+            using (await _gate.CheckSlotAsync(ct).ConfigureAwait(false))
+                verified = ProbesDocument.Verify(bytes, secret, limits.File, _time.GetUtcNow(), request.Uid, userName, limits.AcceptFilesWithoutUid);
+            ct.ThrowIfCancellationRequested();
+            return await WriteCopyAsync(request.Job, verified.ToFile(), ct).ConfigureAwait(false);
         }
         catch (ProbesRejectedException e)
         {
@@ -47,14 +48,6 @@ public sealed class SignedProbeAdmission(string runDir, ProbeSecret secret, Prob
     }
 
     private string CopyPath(JobId job) => Path.Combine(runDir, JobNames.ProbeCopy(job));
-
-    private void CheckPath(string path)
-    {
-        if (path.Length > limits.MaxPathLength)
-            throw new ProbesRejectedException(ProbeRejection.BadPath, $"path is {path.Length} characters, more than {limits.MaxPathLength}");
-        if (ProbeFilePath.Problem(path) is { } problem)
-            throw new ProbesRejectedException(ProbeRejection.BadPath, $"path {problem}");
-    }
 
     /// <summary>Root's 0600 copy, written atomically: the tracer never sees half a file.</summary>
     private async Task<string> WriteCopyAsync(JobId job, byte[] content, CancellationToken ct)

@@ -8,7 +8,8 @@ namespace Datacrumbs.Daemon.Probes;
 /// Reads a file exactly as a given user could: through a short-lived child running as that user's
 /// uid, primary gid and supplementary groups (<c>setpriv --reuid --regid --init-groups -- head -c</c>).
 /// The kernel then applies that user's permissions to every path component and symlink, so a link
-/// to a file only root may read fails here just as it would for the user.
+/// to a file only root may read fails here just as it would for the user. The child gets stdin,
+/// stdout and stderr only (<see cref="Native.InheritableDescriptors"/>).
 /// </summary>
 public sealed class UserFileReader
 {
@@ -34,6 +35,8 @@ public sealed class UserFileReader
 
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
         deadline.CancelAfter(timeout);
+        // The child runs as the user: it must not hold any of root's descriptors.
+        Native.InheritableDescriptors.CloseAllOnExec();
         using var child = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {_setpriv}");
         child.StandardInput.Close();
         // Process.Dispose does not close streams read directly: close them, or the pipes wait for the finalizer.

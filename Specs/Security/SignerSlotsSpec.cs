@@ -1,0 +1,110 @@
+using System.Diagnostics;
+using System.Text;
+using Datacrumbs.Specs.Harness;
+using Datacrumbs.Specs.Probes;
+
+namespace Datacrumbs.Specs.Security;
+
+/// <summary>
+/// Issue 17, finding 2: the signer's client slots are per user. dcbob holds as many idle connections
+/// as the signer serves in all (4); only his own 2 slots fill, dcalice still signs, and dcbob's own
+/// client is told the signer is busy (exit 3), not a protocol error. Real signer, real users, the real client.
+/// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+public sealed class SignerSlotsSpec : IAsyncLifetime
+{
+    private const int MaxClients = 4, PerUser = 2;
+    private readonly ProbeFixtures.TempDir _dir = ProbeFixtures.NewDir();
+    private readonly StringBuilder _output = new();
+    private readonly TaskCompletionSource _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<string> _bobBusyLogged = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Process _signer = null!;
+
+    private string Socket => _dir["sock/signer.sock"];
+    private string Output { get { lock (_output) return _output.ToString(); } }
+
+    public async Task InitializeAsync()
+    {
+        ProbeFixtures.WriteSecretFile(_dir["secret"], ProbeFixtures.NewSecretHex());
+        // Idle connections must outlive the spec's client starts on a loaded machine: a long client timeout.
+        var config = SignerFixture.Config(Socket, _dir["secret"], clientTimeoutSeconds: 300)
+            .Replace("\"max_clients\": 4,", $"\"max_clients\": {MaxClients}, \"max_clients_per_user\": {PerUser},");
+        File.WriteAllText(_dir["signer.json"], config);
+        _signer = SignerFixture.Start(_dir["signer.json"], line =>
+        {
+            lock (_output) _output.AppendLine(line);
+            if (line.StartsWith("listening on", StringComparison.Ordinal)) _listening.TrySetResult();
+            if (line.StartsWith($"refused uid {TestUsers.Bob.Uid} pid ", StringComparison.Ordinal) && line.Contains(": busy, ")) _bobBusyLogged.TrySetResult(line);
+        });
+        _signer.Exited += (_, _) => _listening.TrySetException(new InvalidOperationException($"the signer exited: {Output}"));
+        await _listening.Task.WaitAsync(TimeSpan.FromSeconds(60));
+    }
+
+    public Task DisposeAsync()
+    {
+        if (!_signer.HasExited) _signer.Kill();
+        _signer.Dispose();
+        _dir.Dispose();
+        return Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task One_user_holding_idle_connections_fills_only_their_own_slots()
+    {
+        using var hoarder = await HoldConnectionsAsync("dcbob", MaxClients);
+        try
+        {
+            var alice = await SignAsync("dcalice");
+            Assert.True(alice.ExitCode == 0, alice.Stdout + alice.Stderr);
+
+            var bob = await SignAsync("dcbob");
+            Assert.True(bob.ExitCode == 3, $"exit {bob.ExitCode}: {bob.Stdout}{bob.Stderr}");
+            Assert.Contains($"the signer is busy: uid {TestUsers.Bob.Uid} has {PerUser} requests open, the most one user may have; try again in a moment", bob.Stderr);
+            Assert.DoesNotContain("protocol error", bob.Stderr);
+            // The signer logs before it answers; its output reaches us on its own pipe.
+            var logged = await _bobBusyLogged.Task.WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.EndsWith($"busy, uid {TestUsers.Bob.Uid} has {PerUser} requests open, the most one user may have", logged);
+        }
+        finally
+        {
+            hoarder.Kill();
+        }
+    }
+
+    /// <summary>A python3 process as <paramref name="user"/> that connects <paramref name="count"/> times, says so, and sends nothing.</summary>
+    private async Task<Process> HoldConnectionsAsync(string user, int count)
+    {
+        const string script = """
+            import socket, sys
+            held = []
+            for _ in range(int(sys.argv[2])):
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                s.connect(sys.argv[1])
+                held.append(s)
+            print("held", flush=True)
+            sys.stdin.read()
+            """;
+        var psi = new ProcessStartInfo("setpriv") { RedirectStandardOutput = true, RedirectStandardInput = true, UseShellExecute = false };
+        foreach (var a in new[] { $"--reuid={user}", $"--regid={user}", "--init-groups", "--", "/usr/bin/python3", "-c", script, Socket, count.ToString() })
+            psi.ArgumentList.Add(a);
+        var process = Process.Start(psi)!;
+        var line = await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal("held", line);
+        return process;
+    }
+
+    /// <summary>The real client, as <paramref name="user"/>, signing the sample probes into that user's own dir.</summary>
+    private async Task<Run.Result> SignAsync(string user)
+    {
+        var home = _dir[$"home-{user}"];
+        Directory.CreateDirectory(home);
+        await ProbeFixtures.ChownAsync(home, user);
+        var input = Path.Combine(home, "in.json");
+        File.WriteAllText(input, ProbeFixtures.SampleProbes);
+        await ProbeFixtures.ChownAsync(input, user);
+        var env = new Dictionary<string, string?> { ["HOME"] = home, ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1", ["DOTNET_NOLOGO"] = "1" };
+        string[] argv = [$"--reuid={user}", $"--regid={user}", "--init-groups", "--", "dotnet", Path.Combine(SignerFixture.BinaryDir, "datacrumbsctl.dll"),
+            "probes", "sign", input, "-o", Path.Combine(home, "probes.json.gz"), "--signer-socket", Socket];
+        return await Run.CommandAsync("setpriv", argv, TimeSpan.FromSeconds(120), env);
+    }
+}
