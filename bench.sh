@@ -37,4 +37,7 @@ echo "== real daemon: memory and fds";        "${bench[@]}" memory   --results "
 echo "== journald sink";                      "${bench[@]}" journal  --results "$out" --runs "$runs"
 echo "== systemd: D-Bus backend vs systemctl"; "${bench[@]}" systemd  --results "$out" --ctl "$ctl" --runs "$runs"
 cut -d' ' -f1-3 /proc/loadavg > "$out/load-end.txt"
+echo "== idle daemon (issue 16)"
+dotnet build Host/Daemon -c Release --nologo -v q
+Specs/Benchmarks/Idle/idle-daemon.py Host/Daemon/bin/Release/net10.0/datacrumbsd Host/Daemon/bin/Release/net10.0/datacrumbs-standin-tracer 60 | tee "$out/idle.tsv"
 echo "== report";                             "${bench[@]}" report   --results "$out" --doc docs/performance.rst

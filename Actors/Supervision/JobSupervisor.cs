@@ -39,14 +39,6 @@ public sealed class JobSupervisor : ReceiveActor
         Receive<Terminated>(OnTerminated);
     }
 
-    /// <summary>
-    /// Starts Akka's timer thread now, while nothing else runs. It starts lazily on the first timer,
-    /// and when a burst of new lifecycles schedules its first timers all at once, every thread-pool
-    /// thread blocked in that start while the work that would finish it queued behind them: at
-    /// 100,000 concurrent lifecycles the actor system stalled for minutes (800 threads waiting).
-    /// </summary>
-    protected override void PreStart() => Context.System.Scheduler.Advanced.ScheduleOnce(TimeSpan.Zero, static () => { });
-
     public static Props Props(LifecyclePorts ports, LifecycleTimeouts timeouts, int rememberEnded = 4096, ILifecycleMetrics? metrics = null) =>
         Akka.Actor.Props.Create(() => new JobSupervisor(ports, timeouts, rememberEnded, metrics));
 

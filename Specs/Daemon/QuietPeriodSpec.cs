@@ -2,21 +2,29 @@ using Datacrumbs.Daemon.Hosting;
 
 namespace Datacrumbs.Specs.Daemon;
 
-/// <summary>When the idle daemon gives memory back: once per quiet period that follows requests, never while busy.</summary>
+/// <summary>
+/// When the idle daemon gives memory back: a watch starts with the first request after a quiet
+/// period, ends with one period without requests (trim), and no watch runs while nothing comes.
+/// </summary>
 public sealed class QuietPeriodSpec
 {
-    private static int[] TicksThatTrim(QuietPeriod quiet, params long[] requestCounts) =>
-        requestCounts.Select((count, tick) => (count, tick)).Where(t => quiet.EndsAt(t.count)).Select(t => t.tick).ToArray();
+    [Fact]
+    public void A_period_without_requests_ends_the_watch_once()
+    {
+        var quiet = new QuietPeriod();
+        Assert.True(quiet.RequestTaken(1));
+        Assert.False(quiet.RequestTaken(2)); // already watching: no second timer
+        Assert.False(quiet.EndsAt(5));       // requests came during the period: watch another
+        Assert.True(quiet.EndsAt(5));        // a quiet period: trim, watch over
+    }
 
     [Fact]
-    public void A_daemon_that_served_nothing_has_nothing_to_give_back() =>
-        Assert.Empty(TicksThatTrim(new QuietPeriod(3, 0), 0, 0, 0, 0, 0, 0, 0));
-
-    [Fact]
-    public void Three_quiet_ticks_after_requests_trim_once_and_only_once() =>
-        Assert.Equal([4], TicksThatTrim(new QuietPeriod(3, 0), 5, 9, 9, 9, 9, 9, 9, 9, 9));
-
-    [Fact]
-    public void Requests_now_and_then_keep_it_from_trimming_and_the_next_quiet_period_trims_again() =>
-        Assert.Equal([3, 9], TicksThatTrim(new QuietPeriod(3, 0), 1, 1, 1, 1, 2, 2, 3, 3, 3, 3, 3));
+    public void The_next_request_after_a_trim_starts_a_new_watch()
+    {
+        var quiet = new QuietPeriod();
+        quiet.RequestTaken(1);
+        Assert.True(quiet.EndsAt(1));
+        Assert.True(quiet.RequestTaken(2));
+        Assert.True(quiet.EndsAt(2));
+    }
 }

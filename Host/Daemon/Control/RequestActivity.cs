@@ -7,5 +7,12 @@ public sealed class RequestActivity
 
     public long Requests => Interlocked.Read(ref _requests);
 
-    public void Taken() => Interlocked.Increment(ref _requests);
+    /// <summary>Raised after every request is counted, on the request's thread: lets background work wake only when there is work.</summary>
+    public event Action? Arrived;
+
+    public void Taken()
+    {
+        Interlocked.Increment(ref _requests);
+        Arrived?.Invoke();
+    }
 }

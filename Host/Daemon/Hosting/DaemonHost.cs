@@ -1,5 +1,6 @@
 using Akka.Hosting;
 using Datacrumbs.Actors.Ports;
+using Datacrumbs.Actors.Scheduling;
 using Datacrumbs.Actors.Supervision;
 using Datacrumbs.Daemon.Configuration;
 using Datacrumbs.Daemon.Files;
@@ -61,6 +62,8 @@ public static class DaemonHost
         builder.Services.AddAkka("datacrumbsd", (akka, sp) =>
         {
             akka.AddHocon(DaemonLogging.AkkaHocon, HoconAddMode.Prepend);
+            // Deadline-driven, so an idle node never wakes for the actor system (Akka's default ticks every 10 ms).
+            akka.AddHocon(DeadlineScheduler.Hocon, HoconAddMode.Prepend);
             akka.WithActors((system, registry) =>
             {
                 var jobs = system.ActorOf(

@@ -20,6 +20,7 @@ public sealed class DaemonService(
     IUnitBackend units,
     EnvFileStore envFiles,
     RequestActivity activity,
+    IHostApplicationLifetime lifetime,
     ILoggerFactory loggers) : IHostedService
 {
     private readonly ILogger _log = loggers.CreateLogger<DaemonService>();
@@ -51,7 +52,9 @@ public sealed class DaemonService(
             server.Start();
             _servers.Add(server);
         }
-        _log.LogInformation("datacrumbsd ready: backend {Backend}, run dir {RunDir}, on failure {OnFailure}", units.Name, options.RunDir, options.OnFailure);
+        // Said once the whole host has started, when systemd hears READY=1 too: after it the daemon has nothing left to do until a request comes.
+        lifetime.ApplicationStarted.Register(() =>
+            _log.LogInformation("datacrumbsd ready: backend {Backend}, run dir {RunDir}, on failure {OnFailure}", units.Name, options.RunDir, options.OnFailure));
     }
 
     public async Task StopAsync(CancellationToken ct)

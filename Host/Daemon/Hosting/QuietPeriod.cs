@@ -1,22 +1,35 @@
 namespace Datacrumbs.Daemon.Hosting;
 
 /// <summary>
-/// Decides, one timer tick at a time, when a quiet period has begun: the request count has not
-/// moved for <c>ticks</c> ticks, and has moved since the last quiet period (or since the start).
+/// Decides when a quiet period has begun, with a timer that runs only while requests come: the
+/// first request after a quiet period starts a watch (the caller arms its timer for one period);
+/// at the timer's end the period was quiet if the request count has not moved since, else the
+/// watch goes on for another period. An idle daemon therefore has no timer at all. Not thread-safe:
+/// the caller serializes.
 /// </summary>
-public sealed class QuietPeriod(int ticks, long requestsAtStart)
+public sealed class QuietPeriod
 {
-    private long _seen = requestsAtStart;
-    private long _quietAt = requestsAtStart; // an idle daemon that served nothing has nothing to give back
-    private int _unchanged;
+    private long _seen;
+    private bool _watching;
 
-    /// <summary>Called at every tick with the request count; true exactly once per quiet period.</summary>
+    /// <summary>A request was taken (<paramref name="requests"/> counts it): true when a watch starts, so the caller arms its timer.</summary>
+    public bool RequestTaken(long requests)
+    {
+        if (_watching) return false;
+        _watching = true;
+        _seen = requests;
+        return true;
+    }
+
+    /// <summary>The timer's end: true when no request came during the period (the watch ends); false when the caller must arm the timer for another period.</summary>
     public bool EndsAt(long requests)
     {
-        _unchanged = requests == _seen ? _unchanged + 1 : 0;
-        _seen = requests;
-        if (_unchanged < ticks || _quietAt == requests) return false;
-        _quietAt = requests;
+        if (requests != _seen)
+        {
+            _seen = requests;
+            return false;
+        }
+        _watching = false;
         return true;
     }
 }

@@ -109,13 +109,12 @@ public sealed class MemoryRun(BenchResults results)
     }
 
     /// <summary>
-    /// RSS and fds once the daemon is quiet: 3 s after the last request, so that its tracers' exits
-    /// and the runtime's background work (tiered JIT, GC) have settled. A benchmark's pause, not a test's.
+    /// Idle figures: RSS and fds after the daemon's idle trim, which runs between one and two
+    /// IdleTrimSeconds after the last request. A benchmark's pause, not a test's.
     /// </summary>
-    /// <summary>Idle figures: after the daemon's idle trim (it runs within 4/3 of IdleTrimSeconds of the last request).</summary>
     private static async Task<(double Rss, int Fds)> SettledAsync(DaemonUnderTest daemon)
     {
-        await Task.Delay(TimeSpan.FromSeconds(DaemonUnderTest.IdleTrimSeconds * 4 / 3 + 1));
+        await Task.Delay(TimeSpan.FromSeconds(DaemonUnderTest.IdleTrimSeconds * 2 + 1));
         return (daemon.RssMiB(), daemon.OpenFds());
     }
 }

@@ -1,3 +1,4 @@
+using Datacrumbs.Actors.Scheduling;
 using System.Diagnostics;
 using Akka.Actor;
 using Datacrumbs.Actors.Lifecycle;
@@ -29,7 +30,8 @@ public static class PipelineRun
 
     private static (ActorSystem, IActorRef, InMemoryPorts) Start()
     {
-        var system = ActorSystem.Create("bench", "akka.loglevel = WARNING\nakka.stdout-loglevel = WARNING");
+        // The daemon's own scheduler, so the pipeline measured is the one that runs on a node.
+        var system = ActorSystem.Create("bench", $"akka.loglevel = WARNING\nakka.stdout-loglevel = WARNING\n{DeadlineScheduler.Hocon}");
         var ports = new InMemoryPorts();
         var supervisor = system.ActorOf(JobSupervisor.Props(ports.Ports, new LifecycleTimeouts()), "jobs");
         return (system, supervisor, ports);

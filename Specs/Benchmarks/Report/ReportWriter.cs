@@ -139,10 +139,27 @@ public static class ReportWriter
         L("------------------");
         L();
         foreach (var line in Method) L(line);
+        foreach (var line in IdleSection(resultsDir)) L(line);
         foreach (var note in r.Notes.Distinct()) L($"- {note.Replace("*", "\\*")}");
         L();
         await File.WriteAllTextAsync(docFile, doc.ToString());
         Console.WriteLine($"wrote {docFile} and {plots.Count} plots in {plotDir}");
+    }
+
+    /// <summary>The idle daemon's figures (Specs/Benchmarks/Idle/idle-daemon.py, issue 16), when the run measured them.</summary>
+    private static IEnumerable<string> IdleSection(string resultsDir)
+    {
+        var file = Path.Combine(resultsDir, "idle.tsv");
+        if (!File.Exists(file)) yield break;
+        yield return "";
+        yield return "Idle daemon";
+        yield return "-----------";
+        yield return "";
+        yield return "``Specs/Benchmarks/Idle/idle-daemon.py``: the Release daemon, process backend, no jobs; start is exec to its ready line;";
+        yield return "then 10 s for the runtime to finish its start, then a 60 s window: context switches (voluntary + involuntary) summed";
+        yield return "over the daemon's threads alive the whole window, CPU ticks (utime + stime, 100 per second), RSS at the end::";
+        yield return "";
+        foreach (var line in File.ReadAllLines(file)) yield return "    " + line.Replace('\t', ' ');
     }
 
     private static readonly string[] Method =
