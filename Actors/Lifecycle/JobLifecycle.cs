@@ -202,6 +202,10 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
             _error = $"the tracer ended after it was ready: {exited.Exit.Reason}";
             LogWarning("{Cause}; the job runs on untraced, the epilog will clean up", _error);
             Report(); // status shows the error; the state stays Ready until the epilog
+            // The user hears it too (a non-fatal job exception under Flux); not awaited: the
+            // notice bounds its own time and logs its own failure.
+            if (_request is not null && _ports.Notices is { } notices)
+                _ = notices.TellUserAsync(_request, $"{_error}; the job runs on untraced");
         });
         IgnoreTheRest();
     }

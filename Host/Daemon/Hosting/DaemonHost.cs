@@ -53,7 +53,8 @@ public static class DaemonHost
             sp.GetRequiredService<IProbeAdmission>(),
             sp.GetRequiredService<IEnvFiles>(),
             sp.GetRequiredService<IUnitBackend>(),
-            sp.GetRequiredService<IReadyFiles>()));
+            sp.GetRequiredService<IReadyFiles>(),
+            new FluxJobNotices(users, options.FluxCommand, sp.GetRequiredService<ILogger<FluxJobNotices>>())));
 
         builder.Services.AddAkka("datacrumbsd", (akka, sp) =>
         {
