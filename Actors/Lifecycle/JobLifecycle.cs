@@ -37,6 +37,8 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
     private bool _unitMayRun;
     private int _generation;
     private CancellationTokenSource? _step;
+    /// <summary>What the backend calls the running tracer (a unit, or "command[pid]"), for messages.</summary>
+    private string? _tracer;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -168,6 +170,7 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
     {
         Receive<UnitStarted>(IsCurrent, started =>
         {
+            _tracer = started.Unit.Name;
             started.Unit.Exited.PipeTo(Self, success: exit => new UnitExited(exit),
                 failure: e => new UnitExited(new UnitExit($"lost track of the unit: {Describe(e)}")));
             AwaitReady();
@@ -183,7 +186,9 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
             _readyAfter = Elapsed;
             EnterReady();
             LogInfo("tracer ready after {ReadyMs} ms", Math.Round(_readyAfter.Value.TotalMilliseconds, 1));
-            AnswerProlog(Answer(Outcome.Ready, LifecycleState.Ready, $"tracing {_job} with {JobNames.Unit(_job)}"));
+            AnswerProlog(Answer(Outcome.Ready, LifecycleState.Ready, _ports.Units.SystemdUnitOf(_job) is { } unit
+                ? $"tracing {_job} with {unit}"
+                : $"tracing {_job} with the tracer process {_tracer}"));
         });
         Receive<UnitExited>(exited => EnterFailing(_state, $"the tracer unit ended before it was ready: {exited.Exit.Reason}"));
         PrologState();
@@ -202,6 +207,10 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
             _error = $"the tracer ended after it was ready: {exited.Exit.Reason}";
             LogWarning("{Cause}; the job runs on untraced, the epilog will clean up", _error);
             Report(); // status shows the error; the state stays Ready until the epilog
+            // The user hears it too (a non-fatal job exception under Flux); not awaited: the
+            // notice bounds its own time and logs its own failure.
+            if (_request is not null && _ports.Notices is { } notices)
+                _ = notices.TellUserAsync(_request, $"{_error}; the job runs on untraced");
         });
         IgnoreTheRest();
     }
@@ -433,7 +442,7 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
 
     /// <summary>Tells the supervisor (and so `status`) where this job is.</summary>
     private void Report() =>
-        Context.Parent.Tell(new JobStateChanged(_job, _request?.Uid ?? 0, _user, _state, Now, _readyAfter, _error));
+        Context.Parent.Tell(new JobStateChanged(_job, _request?.Uid ?? 0, _user, _state, Now, _readyAfter, _error, _ports.Units.SystemdUnitOf(_job)));
 
     private void AnswerProlog(JobAnswer answer)
     {

@@ -9,7 +9,9 @@ public sealed record Prolog(JobRequest Request);
 public sealed record Epilog(JobId Job);
 
 /// <summary>Sent by a lifecycle to its parent on every state change (feeds `status`).</summary>
-public sealed record JobStateChanged(JobId Job, uint Uid, string User, LifecycleState State, DateTimeOffset Since, TimeSpan? ReadyAfter, string? Error);
+/// <summary>Where a job is, for `status`; <paramref name="Unit"/> is its systemd unit, null where there is none.</summary>
+public sealed record JobStateChanged(JobId Job, uint Uid, string User, LifecycleState State, DateTimeOffset Since, TimeSpan? ReadyAfter, string? Error,
+    string? Unit = null);
 
 /// <summary>Sent by a lifecycle to its parent just before it stops, with its final answer.</summary>
 public sealed record JobEnded(JobId Job, JobAnswer Answer);

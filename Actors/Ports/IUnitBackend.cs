@@ -25,6 +25,12 @@ public interface IUnitBackend
 
     /// <summary>Jobs whose unit is running now (for adoption after a daemon restart).</summary>
     Task<IReadOnlyList<JobId>> ListAsync(CancellationToken ct);
+
+    /// <summary>
+    /// The systemd unit of a job, for messages and status, or null where the backend has none
+    /// (the process backend): a sysadmin must not go looking for a unit that does not exist.
+    /// </summary>
+    string? SystemdUnitOf(JobId job) => null;
 }
 
 /// <summary>A started unit. <paramref name="Exited"/> yields why it ended.</summary>

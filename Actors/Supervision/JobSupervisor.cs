@@ -101,7 +101,7 @@ public sealed class JobSupervisor : ReceiveActor
         if (!_children.TryGetValue(change.Job, out var child) || !child.Actor.Equals(Sender)) return;
         CountChange(child, change);
         child.Status = new JobStatus(change.Job.ToString(), change.Uid, change.User, change.State, change.Since,
-            JobNames.Unit(change.Job), change.ReadyAfter?.TotalMilliseconds, change.Error);
+            change.Unit ?? "-", change.ReadyAfter?.TotalMilliseconds, change.Error); // "-": the process backend has no unit
     }
 
     /// <summary>Metrics see each state once, the prolog's answer once, and a tracer's end after ready once.</summary>

@@ -21,7 +21,9 @@ public static class JobIdCommand
         ("kvs", JobIdFormat.Kvs),
     ];
 
-    public static Command Create()
+    /// <param name="unicodePrefix">Whether f58 takes 'ƒ' (default: as flux decides it in this
+    /// process's locale, see <see cref="F58Locale"/>), so the output is what `flux job id` prints.</param>
+    public static Command Create(Func<bool>? unicodePrefix = null)
     {
         var ids = new Argument<string[]>("ID")
         {
@@ -30,7 +32,7 @@ public static class JobIdCommand
         };
         var to = new Option<string>("--to", "-t")
         {
-            Description = "Output form: dec, f58, f58plain (unit and file names), hex, dothex, kvs",
+            Description = "Output form: dec, f58 (ƒ in a UTF-8 locale, else f, like flux), f58plain (always f: unit and file names), hex, dothex, kvs",
             DefaultValueFactory = _ => "dec",
         };
         to.AcceptOnlyFromAmong(Forms.Select(f => f.Name).ToArray());
@@ -41,6 +43,7 @@ public static class JobIdCommand
             var output = parseResult.InvocationConfiguration.Output;
             var error = parseResult.InvocationConfiguration.Error;
             var format = Forms.First(f => f.Name == parseResult.GetValue(to)).Format;
+            if (format is JobIdFormat.F58 && !(unicodePrefix ?? F58Locale.UsesUnicodePrefix)()) format = JobIdFormat.F58Plain;
             foreach (var text in parseResult.GetValue(ids) ?? [])
             {
                 if (!JobId.TryParse(text, out var id, out var problem))

@@ -55,7 +55,9 @@ public sealed record ProbePolicy
         foreach (var g in CustomGroups)
         {
             if (uint.TryParse(g, out var gid)) gids.Add(gid);
-            else gids.Add(UnixAccounts.LookupGroup(g) ?? throw new InvalidDataException($"policy.custom_groups: no group named '{JobId.Printable(g)}'"));
+            else gids.Add(UnixAccounts.LookupGroup(g) ?? throw new InvalidDataException(
+                $"policy.custom_groups: no group named '{JobId.Printable(g)}' on this host (create it, or name an existing group: " +
+                "Debian's administrators are in 'sudo', RHEL's in 'wheel')"));
         }
         return gids;
     }

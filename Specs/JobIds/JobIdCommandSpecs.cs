@@ -7,7 +7,8 @@ public sealed class JobIdCommandSpecs
 {
     private static (int Code, string Out, string Err) Run(params string[] args)
     {
-        var root = new RootCommand { JobIdCommand.Create() };
+        // A UTF-8 locale, as flux decides it: Specs/RealFlux/JobIdLocaleSpecs compares both locales with flux itself.
+        var root = new RootCommand { JobIdCommand.Create(unicodePrefix: () => true) };
         var output = new StringWriter();
         var error = new StringWriter();
         var code = root.Parse(["jobid", .. args]).Invoke(new InvocationConfiguration { Output = output, Error = error });

@@ -146,15 +146,12 @@ class Accepted(_WithProbeFile):
 
 
 class RejectedInTheCli(_WithProbeFile):
+    """What cannot be carried at all: nothing is submitted."""
+
     def test_enable_without_a_probe_file(self):
         r = submit("--datacrumbs-enable", cwd=self.dir)
         self.assertRejected(r, "--datacrumbs-enable requires --datacrumbs-probe-file PATH "
                                "(the signed probes file to trace with)")
-
-    def test_probe_file_without_enable(self):
-        r = submit("--datacrumbs-probe-file", self.probes, cwd=self.dir)
-        self.assertRejected(r, "--datacrumbs-probe-file requires --datacrumbs-enable "
-                               "(add --datacrumbs-enable to trace this job)")
 
     def test_rejection_names_the_command_the_user_ran(self):
         r = submit("--datacrumbs-enable", prog="batch", cwd=self.dir)
@@ -167,71 +164,6 @@ class RejectedInTheCli(_WithProbeFile):
                            env=dict(os.environ, PYTHONPATH=STANDIN))
         self.assertEqual(r.returncode, 2)
         self.assertIn("--datacrumbs-probe-file: expected one argument", r.stderr)
-
-    def test_missing_file(self):
-        r = submit("--datacrumbs-enable", "--datacrumbs-probe-file", "nope.json.gz", cwd=self.dir)
-        self.assertRejected(r, f"--datacrumbs-probe-file: {self.dir}/nope.json.gz: no such file")
-
-    def test_missing_directory_component(self):
-        path = self.probes + "/inner.json.gz"
-        r = submit("--datacrumbs-enable", "--datacrumbs-probe-file", path, cwd=self.dir)
-        self.assertRejected(r, f"--datacrumbs-probe-file: {path}: "
-                               "no such file (a component of the path is not a directory)")
-
-    def test_directory(self):
-        r = submit("--datacrumbs-enable", "--datacrumbs-probe-file", self.dir, cwd=self.dir)
-        self.assertRejected(r, f"--datacrumbs-probe-file: {self.dir}: is a directory, not a probes file")
-
-    def test_fifo(self):
-        fifo = os.path.join(self.dir, "fifo")
-        os.mkfifo(fifo)
-        r = submit("--datacrumbs-enable", "--datacrumbs-probe-file", fifo, cwd=self.dir)
-        self.assertRejected(r, f"--datacrumbs-probe-file: {fifo}: is not a regular file")
-
-    def test_device(self):
-        r = submit("--datacrumbs-enable", "--datacrumbs-probe-file", "/dev/null", cwd=self.dir)
-        self.assertRejected(r, "--datacrumbs-probe-file: /dev/null: is not a regular file")
-
-    def test_empty_file(self):
-        empty = os.path.join(self.dir, "empty.json.gz")
-        open(empty, "wb").close()
-        r = submit("--datacrumbs-enable", "--datacrumbs-probe-file", empty, cwd=self.dir)
-        self.assertRejected(r, f"--datacrumbs-probe-file: {empty}: is empty")
-
-    def test_dangling_symlink(self):
-        link = os.path.join(self.dir, "dangling.json.gz")
-        os.symlink(os.path.join(self.dir, "gone"), link)
-        r = submit("--datacrumbs-enable", "--datacrumbs-probe-file", link, cwd=self.dir)
-        self.assertRejected(r, f"--datacrumbs-probe-file: {link}: no such file")
-
-    def _submit_unprivileged(self, *args):
-        if os.geteuid() != 0:
-            return submit(*args, cwd=self.dir)
-        try:
-            pwd.getpwnam(UNPRIVILEGED_USER)
-        except KeyError:
-            self.skipTest(f"running as root and user {UNPRIVILEGED_USER} does not exist")
-        if not os.access(SYSTEM_PYTHON, os.X_OK):
-            self.skipTest(f"running as root and {SYSTEM_PYTHON} is missing")
-        return submit(*args, cwd=self.dir, user=UNPRIVILEGED_USER)
-
-    def test_file_the_user_cannot_read(self):
-        os.chmod(self.probes, 0o600)
-        if os.geteuid() != 0:
-            os.chmod(self.probes, 0o000)
-        r = self._submit_unprivileged("--datacrumbs-enable", "--datacrumbs-probe-file", self.probes)
-        self.assertRejected(r, f"--datacrumbs-probe-file: {self.probes}: is not readable by you (permission denied)")
-
-    def test_directory_the_user_cannot_enter(self):
-        private = os.path.join(self.dir, "private")
-        os.mkdir(private)
-        inside = os.path.join(private, "probes.json.gz")
-        shutil.copy(self.probes, inside)
-        os.chmod(private, 0o700 if os.geteuid() == 0 else 0o000)
-        self.addCleanup(os.chmod, private, 0o700)
-        r = self._submit_unprivileged("--datacrumbs-enable", "--datacrumbs-probe-file", inside)
-        self.assertRejected(r, f"--datacrumbs-probe-file: {inside}: "
-                               "cannot be reached (permission denied on a directory in the path)")
 
     def test_control_characters_in_the_path(self):
         for char in ("\n", "\r", "\t", "\x1b", "\x7f", "\x85", "\x01"):
@@ -261,6 +193,98 @@ class RejectedInTheCli(_WithProbeFile):
     def test_relative_path_that_becomes_too_long_in_a_deep_directory(self):
         r = submit("--datacrumbs-enable", "--datacrumbs-probe-file", "a" * 4094, cwd=self.dir)
         self.assertRejected(r, "--datacrumbs-probe-file: the path is longer than 4095 bytes")
+
+
+class SubmittedWithANote(_WithProbeFile):
+    """What the user may have meant or may still fix never stops the submission (issue 13,
+    point 3): one "datacrumbs:" line on stderr, and the job goes in."""
+
+    def assertUntraced(self, result, note):
+        self.assertEqual(result.code, 0, result.stderr)
+        self.assertEqual(result.stderr, f"datacrumbs: {note}\n")
+        self.assertNotIn("datacrumbs", result.system)
+
+    def assertCarried(self, result, path, problem):
+        """The request goes to the nodes, whose policy decides."""
+        self.assertEqual(result.code, 0, result.stderr)
+        self.assertEqual(result.stderr,
+                         f"datacrumbs: --datacrumbs-probe-file {path}: {problem}; the request is sent "
+                         "anyway: the job's nodes check the file again and the site's policy decides "
+                         "whether the job runs untraced or is canceled\n")
+        self.assertEqual(result.system["datacrumbs"], {"enable": "yes", "probe_file": path})
+
+    def test_probe_file_without_enable_runs_untraced(self):
+        r = submit("--datacrumbs-probe-file", self.probes, cwd=self.dir)
+        self.assertUntraced(r, "--datacrumbs-probe-file is ignored without --datacrumbs-enable: "
+                               "this job runs untraced (add --datacrumbs-enable to trace it)")
+
+    def test_probe_file_without_enable_that_does_not_exist_either(self):
+        r = submit("--datacrumbs-probe-file", "nope.json.gz", cwd=self.dir)
+        self.assertUntraced(r, "--datacrumbs-probe-file is ignored without --datacrumbs-enable: "
+                               "this job runs untraced (add --datacrumbs-enable to trace it)")
+
+    def test_missing_file(self):
+        r = submit("--datacrumbs-enable", "--datacrumbs-probe-file", "nope.json.gz", cwd=self.dir)
+        self.assertCarried(r, f"{self.dir}/nope.json.gz", "no such file")
+
+    def test_missing_directory_component(self):
+        path = self.probes + "/inner.json.gz"
+        r = submit("--datacrumbs-enable", "--datacrumbs-probe-file", path, cwd=self.dir)
+        self.assertCarried(r, path, "no such file (a component of the path is not a directory)")
+
+    def test_directory(self):
+        r = submit("--datacrumbs-enable", "--datacrumbs-probe-file", self.dir, cwd=self.dir)
+        self.assertCarried(r, self.dir, "is a directory, not a probes file")
+
+    def test_fifo(self):
+        fifo = os.path.join(self.dir, "fifo")
+        os.mkfifo(fifo)
+        r = submit("--datacrumbs-enable", "--datacrumbs-probe-file", fifo, cwd=self.dir)
+        self.assertCarried(r, fifo, "is not a regular file")
+
+    def test_device(self):
+        r = submit("--datacrumbs-enable", "--datacrumbs-probe-file", "/dev/null", cwd=self.dir)
+        self.assertCarried(r, "/dev/null", "is not a regular file")
+
+    def test_empty_file(self):
+        empty = os.path.join(self.dir, "empty.json.gz")
+        open(empty, "wb").close()
+        r = submit("--datacrumbs-enable", "--datacrumbs-probe-file", empty, cwd=self.dir)
+        self.assertCarried(r, empty, "is empty")
+
+    def test_dangling_symlink(self):
+        link = os.path.join(self.dir, "dangling.json.gz")
+        os.symlink(os.path.join(self.dir, "gone"), link)
+        r = submit("--datacrumbs-enable", "--datacrumbs-probe-file", link, cwd=self.dir)
+        self.assertCarried(r, link, "no such file")
+
+    def _submit_unprivileged(self, *args):
+        if os.geteuid() != 0:
+            return submit(*args, cwd=self.dir)
+        try:
+            pwd.getpwnam(UNPRIVILEGED_USER)
+        except KeyError:
+            self.skipTest(f"running as root and user {UNPRIVILEGED_USER} does not exist")
+        if not os.access(SYSTEM_PYTHON, os.X_OK):
+            self.skipTest(f"running as root and {SYSTEM_PYTHON} is missing")
+        return submit(*args, cwd=self.dir, user=UNPRIVILEGED_USER)
+
+    def test_file_the_user_cannot_read(self):
+        os.chmod(self.probes, 0o600)
+        if os.geteuid() != 0:
+            os.chmod(self.probes, 0o000)
+        r = self._submit_unprivileged("--datacrumbs-enable", "--datacrumbs-probe-file", self.probes)
+        self.assertCarried(r, self.probes, "is not readable by you (permission denied)")
+
+    def test_directory_the_user_cannot_enter(self):
+        private = os.path.join(self.dir, "private")
+        os.mkdir(private)
+        inside = os.path.join(private, "probes.json.gz")
+        shutil.copy(self.probes, inside)
+        os.chmod(private, 0o700 if os.geteuid() == 0 else 0o000)
+        self.addCleanup(os.chmod, private, 0o700)
+        r = self._submit_unprivileged("--datacrumbs-enable", "--datacrumbs-probe-file", inside)
+        self.assertCarried(r, inside, "cannot be reached (permission denied on a directory in the path)")
 
 
 class PluginShape(unittest.TestCase):

@@ -32,7 +32,8 @@ public static class DaemonHost
         builder.Services.AddSystemd(); // READY=1 and STOPPING=1 when run as a Type=notify unit
         builder.Services.TryAddSingleton<ISystemdNotifier, SystemdNotifier>(); // AddSystemd adds it only under systemd
         // Akka's Serilog logger writes to the static logger: set it before the actor system starts.
-        Log.Logger = DaemonLogging.Create(logLevel, options.Log, options.JournalSocket);
+        Log.Logger = DaemonLogging.Create(logLevel, options.Log, options.JournalSocket,
+            systemdUnits: BackendSelection.Resolve(options.Backend) is BackendKind.Systemd);
         builder.Services.AddSerilog(Log.Logger, dispose: true);
 
         builder.Services.AddSingleton(options);
@@ -54,7 +55,8 @@ public static class DaemonHost
             sp.GetRequiredService<IProbeAdmission>(),
             sp.GetRequiredService<IEnvFiles>(),
             sp.GetRequiredService<IUnitBackend>(),
-            sp.GetRequiredService<IReadyFiles>()));
+            sp.GetRequiredService<IReadyFiles>(),
+            new FluxJobNotices(users, options.FluxCommand, sp.GetRequiredService<ILogger<FluxJobNotices>>())));
 
         builder.Services.AddSingleton<Metrics.LifecycleCounters>();
         builder.Services.AddHostedService<Metrics.TextfileExporter>();

@@ -20,7 +20,8 @@ public static class DaemonLogging
         akka.stdout-loglevel = OFF
         """;
 
-    public static Serilog.Core.Logger Create(LogEventLevel level, LogTarget target, string? journalSocket)
+    /// <param name="systemdUnits">Whether jobs' tracers run as systemd units: only then does every job entry get DATACRUMBS_UNIT.</param>
+    public static Serilog.Core.Logger Create(LogEventLevel level, LogTarget target, string? journalSocket, bool systemdUnits = true)
     {
         var console = new LoggerConfiguration()
             .MinimumLevel.Verbose()
@@ -30,8 +31,8 @@ public static class DaemonLogging
         var configuration = new LoggerConfiguration()
             .MinimumLevel.Is(level)
             .MinimumLevel.Override("Microsoft", LogEventLevel.Warning)
-            .Enrich.FromLogContext()
-            .Enrich.With<JobUnitEnricher>();
+            .Enrich.FromLogContext();
+        if (systemdUnits) configuration = configuration.Enrich.With<JobUnitEnricher>();
         var useJournal = target switch
         {
             LogTarget.Journal => true,

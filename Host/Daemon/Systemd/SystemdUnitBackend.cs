@@ -221,6 +221,8 @@ public sealed class SystemdUnitBackend : IUnitBackend, ISystemdSignals, IAsyncDi
         }
     }
 
+    public string? SystemdUnitOf(JobId job) => JobNames.Unit(job);
+
     public async Task<IReadOnlyList<JobId>> ListAsync(CancellationToken ct)
     {
         var names = await CallAsync(() => _bus.ListUnitsByPatternsAsync(RunningStates, [JobNames.UnitPattern], ct),

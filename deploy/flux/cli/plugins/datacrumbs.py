@@ -5,15 +5,22 @@ Trace the job's I/O with DataCrumbs on every node of the job:
     flux run --datacrumbs-enable --datacrumbs-probe-file probes.json.gz ...
 
 --datacrumbs-enable            ask for tracing (requires a probe file)
---datacrumbs-probe-file PATH   the signed probes file to trace with; it must
-                               exist and be readable by you; a relative path
-                               is taken relative to the current directory
+--datacrumbs-probe-file PATH   the signed probes file to trace with, readable
+                               by you; a relative path is taken relative to
+                               the current directory
 
 The request is stored in the jobspec as attributes.system.datacrumbs
 ({"enable": "yes", "probe_file": "/absolute/path"}); the prolog on each node
 hands it to the node's datacrumbs daemon. If tracing cannot start, the job
 runs untraced (unless the site chose otherwise) and a non-fatal job exception
 of type "datacrumbs" says why: see `flux job eventlog JOBID`.
+
+A problem seen at submit time never stops the submission; one line starting
+"datacrumbs:" says it on your terminal. A probe file without
+--datacrumbs-enable is ignored (the job runs untraced). A probe file that is
+missing, unreadable or not a regular file is still sent with the request: the
+job's nodes check it again, as you, and the site's policy decides (the job
+runs untraced with an exception saying why, or is canceled).
 """
 
 # Installed as /etc/datacrumbs/flux/cli/plugins/datacrumbs.py and found by the
@@ -24,9 +31,16 @@ of type "datacrumbs" says why: see `flux job eventlog JOBID`.
 #
 # Checks happen twice:
 #  - in the CLI (preinit/modify_jobspec), as the submitting user, in the
-#    user's working directory: the path is made absolute and the file must be
-#    a readable, non-empty regular file. A ValueError here is printed by the
-#    CLI as `flux-run: ERROR: <message>` and nothing is submitted.
+#    user's working directory: the path is made absolute and the file should
+#    be a readable, non-empty regular file. What the user may have meant or
+#    may fix before the job starts (a probe file without --datacrumbs-enable,
+#    a file missing, unreadable, a directory...) is one "datacrumbs:" line on
+#    stderr, and the job is submitted: untraced without enable, else with the
+#    request, so the node's daemon decides by its on-failure policy (the
+#    lead's decision for issue 13, point 3). Only what cannot be carried at
+#    all (enable without a file, a path with control characters, not UTF-8,
+#    too long) is a ValueError, printed by the CLI as
+#    `flux-run: ERROR: <message>`, and nothing is submitted.
 #  - in job-ingest's validator (validate), which sees jobs submitted without
 #    this plugin too (hand-written jobspecs, --setattr, the Python API). It
 #    only checks the attribute's shape: it runs as the instance owner on the
@@ -36,6 +50,7 @@ of type "datacrumbs" says why: see `flux job eventlog JOBID`.
 
 import os
 import stat
+import sys
 import unicodedata
 
 import flux.cli.plugin
@@ -118,14 +133,15 @@ def _file_problem(path):
 
 
 def _request_from(enable, probe_file):
-    """The attribute value the options ask for, or None; ValueError if they are bad."""
+    """(attribute value or None, note for the user or None); ValueError if the
+    options cannot be carried at all."""
     if not enable and probe_file is None:
-        return None
+        return None, None
     if not enable:
         # Tracing runs a root tracer beside the job: it must be asked for
         # explicitly, not switched on by a leftover option in a script.
-        raise ValueError(
-            "%s requires %s (add %s to trace this job)"
+        return None, (
+            "%s is ignored without %s: this job runs untraced (add %s to trace it)"
             % (_FILE_OPTION, _ENABLE_OPTION, _ENABLE_OPTION)
         )
     if probe_file is None:
@@ -140,10 +156,17 @@ def _request_from(enable, probe_file):
     problem = _path_problem(path)  # the working directory may add to the length
     if problem:
         raise ValueError("%s: %s" % (_FILE_OPTION, problem))
+    request = {"enable": "yes", "probe_file": path}
     problem = _file_problem(path)
     if problem:
-        raise ValueError("%s: %s: %s" % (_FILE_OPTION, _printable(path), problem))
-    return {"enable": "yes", "probe_file": path}
+        # The file may appear before the job starts, and only the node knows
+        # its policy: carry the request, say what we saw.
+        return request, (
+            "%s %s: %s; the request is sent anyway: the job's nodes check the "
+            "file again and the site's policy decides whether the job runs "
+            "untraced or is canceled" % (_FILE_OPTION, _printable(path), problem)
+        )
+    return request, None
 
 
 def _attribute_problem(value):
@@ -177,6 +200,9 @@ class DataCrumbsPlugin(flux.cli.plugin.CLIPlugin):
 
     def __init__(self, prog, prefix="datacrumbs"):
         super().__init__(prog, prefix=prefix)
+        # Notes already printed: flux calls preinit once per job, and
+        # --cc=1-100 must not print the same line a hundred times.
+        self._told = set()
         # Explicit dest names: flux-core before 0.84 derived the unprefixed
         # dest ("enable"), 0.84 and later the prefixed one behind an args
         # proxy. An explicit dest is used as given by both, and cannot collide
@@ -198,18 +224,12 @@ class DataCrumbsPlugin(flux.cli.plugin.CLIPlugin):
 
     @staticmethod
     def _request(args):
-        return _request_from(
+        """(attribute value or None, note or None) for the options in args."""
+        answer = _request_from(
             getattr(args, "datacrumbs_enable", False),
             getattr(args, "datacrumbs_probe_file", None),
         )
-
-    def preinit(self, args):
-        # Fail before the CLI does any other work.
-        self._request(args)
-
-    def modify_jobspec(self, args, jobspec):
-        request = self._request(args)
-        if request is None:
+        if answer == (None, None):
             # With --cc, --bcc and bulksubmit, flux-core 0.88 builds the
             # namespace given here from vars() of its per-job wrapper (Xcmd),
             # which holds no plugin option: they arrive as None and the job
@@ -217,7 +237,22 @@ class DataCrumbsPlugin(flux.cli.plugin.CLIPlugin):
             # arguments as _orig_args, which vars() does carry.
             original = getattr(args, "_orig_args", None)
             if original is not None:
-                request = self._request(original)
+                answer = _request_from(
+                    getattr(original, "datacrumbs_enable", False),
+                    getattr(original, "datacrumbs_probe_file", None),
+                )
+        return answer
+
+    def preinit(self, args):
+        # Fail, or say what we saw, before the CLI does any other work.
+        _, note = self._request(args)
+        if note is not None and note not in self._told:
+            self._told.add(note)
+            sys.stderr.write("datacrumbs: %s\n" % note)
+            sys.stderr.flush()
+
+    def modify_jobspec(self, args, jobspec):
+        request, _ = self._request(args)
         if request is not None:
             # One setattr of the whole object: replaces anything a
             # --setattr=system.datacrumbs.* put there, so the shape is exact.

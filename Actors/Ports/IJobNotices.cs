@@ -1,0 +1,17 @@
+using Datacrumbs.Messages.Jobs;
+
+namespace Datacrumbs.Actors.Ports;
+
+/// <summary>
+/// Tells a running job's user what happened to its tracing after the prolog answered (the
+/// tracer died after it was ready): under Flux a non-fatal job exception, which the submitting
+/// terminal and `flux job eventlog` show. The log and `status` say it too; this reaches the user.
+/// </summary>
+public interface IJobNotices
+{
+    /// <summary>
+    /// Bounded in time by the implementation and never throws: a notice that could not be
+    /// given is logged. Callers do not wait for it.
+    /// </summary>
+    Task TellUserAsync(JobRequest request, string message);
+}
