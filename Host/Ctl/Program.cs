@@ -14,11 +14,15 @@ var socket = new Option<string?>("--socket")
     DefaultValueFactory = _ => Environment.GetEnvironmentVariable("DATACRUMBS_SOCKET") is { Length: > 0 } s ? s : null,
     Recursive = true,
 };
-var timeout = new Option<double?>("--timeout") { Description = "Seconds to wait for the daemon's answer (default: longer than any lifecycle can take).", Recursive = true };
+var timeout = new Option<double?>("--timeout")
+{
+    Description = $"Seconds to wait for the daemon's answer (default: longer than any lifecycle can take, {TimeBudget.PrologClientWait.TotalSeconds} for prolog, {TimeBudget.EpilogClientWait.TotalSeconds} for epilog).",
+    Recursive = true,
+};
 var retryFor = new Option<double?>("--retry-for")
 {
     Description = "Seconds to keep trying while the daemon restarts (no socket, nothing listening, connection lost, unavailable); "
-                  + "within --timeout. Default $DATACRUMBS_RETRY_FOR, else 15 for prolog, epilog and wrapper, 0 for status.",
+                  + $"within --timeout. Default $DATACRUMBS_RETRY_FOR, else {TimeBudget.RestartRetry.TotalSeconds} for prolog, epilog and wrapper, 0 for status.",
     // An unusable $DATACRUMBS_RETRY_FOR is refused like the option (see the validator below).
     DefaultValueFactory = _ => double.TryParse(Environment.GetEnvironmentVariable("DATACRUMBS_RETRY_FOR"), NumberStyles.Float, CultureInfo.InvariantCulture, out var s) ? s : null,
     Recursive = true,
@@ -47,13 +51,15 @@ foreach (var seconds in new[] { timeout, retryFor })
 root.Options.Add(timeout);
 root.Options.Add(retryFor);
 
+// The defaults derive from the one time budget, which the hooks' own defaults are checked against.
+var prologWait = TimeBudget.PrologClientWait.TotalSeconds;
+var epilogWait = TimeBudget.EpilogClientWait.TotalSeconds;
 TimeSpan Deadline(ParseResult parse, double defaultSeconds) => TimeSpan.FromSeconds(parse.GetValue(timeout) is > 0 and var s ? s : defaultSeconds);
-// A systemd restart of the daemon takes RestartSec=2s plus its start (about a second): 15 s covers it with room.
 TimeSpan RetryWindow(ParseResult parse, double defaultSeconds) => TimeSpan.FromSeconds(parse.GetValue(retryFor) is >= 0 and var s ? s : defaultSeconds);
 
 async Task<int> Call(ParseResult parse, ControlRequest request, double defaultSeconds, CancellationToken ct)
 {
-    var (reply, exit) = await DaemonCall.SendAsync(DaemonCall.Sockets(parse.GetValue(socket)), request, Deadline(parse, defaultSeconds), RetryWindow(parse, 15), ct);
+    var (reply, exit) = await DaemonCall.SendAsync(DaemonCall.Sockets(parse.GetValue(socket)), request, Deadline(parse, defaultSeconds), RetryWindow(parse, TimeBudget.RestartRetry.TotalSeconds), ct);
     return reply is null ? exit : DaemonCall.Report(reply);
 }
 
@@ -81,7 +87,7 @@ prolog.SetAction((parse, ct) =>
             return Task.FromResult(Usage($"the instance owner must be a numeric uid (--flux-owner or FLUX_OWNER_USERID), not '{JobId.Printable(ownerText)}'"));
         owner = o;
     }
-    return Call(parse, new ControlRequest { Op = Operation.Prolog, Job = jobText, Uid = user, FluxUri = parse.GetValue(fluxUri), FluxOwnerUid = owner }, 240, ct);
+    return Call(parse, new ControlRequest { Op = Operation.Prolog, Job = jobText, Uid = user, FluxUri = parse.GetValue(fluxUri), FluxOwnerUid = owner }, prologWait, ct);
 });
 root.Subcommands.Add(prolog);
 
@@ -89,7 +95,7 @@ root.Subcommands.Add(prolog);
 var epilog = new Command("epilog", "Stop tracing for a job and remove everything it left (run by the Flux epilog).");
 epilog.Options.Add(job);
 epilog.SetAction((parse, ct) => parse.GetValue(job) is { Length: > 0 } jobText
-    ? Call(parse, new ControlRequest { Op = Operation.Epilog, Job = jobText }, 150, ct)
+    ? Call(parse, new ControlRequest { Op = Operation.Epilog, Job = jobText }, epilogWait, ct)
     : Task.FromResult(Usage("no job: pass --job or set FLUX_JOB_ID")));
 root.Subcommands.Add(epilog);
 
@@ -133,8 +139,8 @@ wrapper.SetAction((parse, ct) =>
     else user = Users.Invoking();
     var probeFile = Path.GetFullPath(words[^1]);
     return parse.GetValue(wrapperAction) == "start"
-        ? Call(parse, WrapperRequests.Start(id, user, probeFile), 240, ct)
-        : Call(parse, WrapperRequests.Stop(id), 150, ct);
+        ? Call(parse, WrapperRequests.Start(id, user, probeFile), prologWait, ct)
+        : Call(parse, WrapperRequests.Stop(id), epilogWait, ct);
 });
 root.Subcommands.Add(wrapper);
 root.Subcommands.Add(JobIdCommand.Create());

@@ -194,7 +194,7 @@ public sealed class JobLifecycleSpec(ITestOutputHelper output) : VirtualTimeSpec
         Clock.Advance(Timeouts.Stop);
 
         var failed = ExpectAnswer(Outcome.Failed);
-        Assert.Contains("timed out after 60 s", failed.Message);
+        Assert.Contains($"timed out after {Timeouts.Stop.TotalSeconds} s", failed.Message);
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using Datacrumbs.Daemon.ProcessBackend;
 using System.Diagnostics;
+using Datacrumbs.Messages.Jobs;
 using Datacrumbs.Specs.Harness;
 
 namespace Datacrumbs.Specs.Flux;
@@ -78,7 +79,7 @@ public sealed class HookScriptSpecs : IDisposable
         var r = await HookAsync("datacrumbs_service_run.sh");
         Assert.Equal(0, r.ExitCode);
         OneLine(r, "datacrumbs: ƒNH: outcome-0: from the fake prolog");
-        Assert.Equal(["prolog --timeout 180"], Calls);
+        Assert.Equal([$"prolog --timeout {TimeBudget.PrologClientWait.TotalSeconds}"], Calls);
         Assert.Null(Raised);
     }
 
@@ -196,7 +197,7 @@ public sealed class HookScriptSpecs : IDisposable
 
         Assert.Equal(143, hook.ExitCode);
         Assert.Equal("datacrumbs: fNH: prolog interrupted by SIGTERM; asked the daemon to stop tracing (epilog exit 0)\n", await stdout);
-        Assert.Equal(["prolog --timeout 180", "epilog --timeout 30"], Calls);
+        Assert.Equal([$"prolog --timeout {TimeBudget.PrologClientWait.TotalSeconds}", "epilog --timeout 30"], Calls);
         await clientExited.WaitAsync(Generous); // the hanging client was killed
         Assert.Empty(Directory.GetFiles(_dir, "datacrumbs-prolog.*"));
     }
@@ -271,7 +272,7 @@ public sealed class HookScriptSpecs : IDisposable
         var r = await HookAsync("datacrumbs_service_stop.sh");
         Assert.Equal(0, r.ExitCode);
         OneLine(r, "datacrumbs: ƒNH: outcome-0: from the fake epilog");
-        Assert.Equal(["epilog --timeout 75"], Calls);
+        Assert.Equal([$"epilog --timeout {TimeBudget.EpilogClientWait.TotalSeconds}"], Calls);
         Assert.Null(Raised);
     }
 

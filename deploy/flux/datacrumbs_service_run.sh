@@ -27,9 +27,11 @@
 #                               continue. Failures of tracing itself follow the daemon's
 #                               on-failure setting, which the client reports (exit 1 or 10).
 #   --timeout=SECONDS           DATACRUMBS_PROLOG_TIMEOUT: seconds to wait for the daemon
-#                               (default 180: the sum of its state timeouts resolve 10 +
-#                               write-env 5 + start 30 + ready 120 = 165, plus margin). Keep
-#                               the job-manager prolog timeout above this plus 15 s.
+#                               (default 520, datacrumbsctl's own: a restart retried for 15,
+#                               its state timeouts resolve 10 + write-env 5 + start 30 +
+#                               ready 120, a failure's cleanup (stop) 330, margins 10; see
+#                               Messages/Jobs/TimeBudget.cs). Keep the job-manager prolog
+#                               timeout above this plus 40 s (client backstop, flux calls).
 #   --cancel-timeout=SECONDS    DATACRUMBS_CANCEL_TIMEOUT: seconds for the cleanup after
 #                               SIGTERM (default 30; keep the job-manager kill-timeout above).
 #
@@ -46,7 +48,7 @@ socket="${DATACRUMBS_SOCKET:-}"
 retry_for="${DATACRUMBS_RETRY_FOR:-}"
 readonly raise_timeout=10
 policy="${DATACRUMBS_ON_FAILURE:-continue}"
-wait_s="${DATACRUMBS_PROLOG_TIMEOUT:-180}"
+wait_s="${DATACRUMBS_PROLOG_TIMEOUT:-520}"
 cancel_s="${DATACRUMBS_CANCEL_TIMEOUT:-30}"
 # The job id in the one form of every datacrumbs message: f58 with an ASCII f.
 job="${FLUX_JOB_ID:-unknown-job}"

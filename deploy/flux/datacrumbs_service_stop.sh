@@ -21,8 +21,10 @@
 #                               the daemon restarts (default 15; datacrumbsctl's own)
 #   --on-failure=POLICY         DATACRUMBS_ON_FAILURE: continue|fail (default continue)
 #   --timeout=SECONDS           DATACRUMBS_EPILOG_TIMEOUT: seconds to wait for the daemon
-#                               (default 75: its stop timeout 60 plus margin). Keep the
-#                               job-manager epilog timeout above this plus 15 s.
+#                               (default 685, datacrumbsctl's own: a restart retried for 15,
+#                               a failed prolog's cleanup 330 then the stop 330, margins 10;
+#                               see Messages/Jobs/TimeBudget.cs). Keep the job-manager epilog
+#                               timeout above this plus 15 s (the client's backstop).
 # A job that did not ask for tracing leaves no line at all.
 set -u
 
@@ -30,7 +32,7 @@ ctl="${DATACRUMBSCTL:-/usr/bin/datacrumbsctl}"
 socket="${DATACRUMBS_SOCKET:-}"
 retry_for="${DATACRUMBS_RETRY_FOR:-}"
 policy="${DATACRUMBS_ON_FAILURE:-continue}"
-wait_s="${DATACRUMBS_EPILOG_TIMEOUT:-75}"
+wait_s="${DATACRUMBS_EPILOG_TIMEOUT:-685}"
 # The job id in the one form of every datacrumbs message: f58 with an ASCII f.
 job="${FLUX_JOB_ID:-unknown-job}"
 job="${job/#ƒ/f}"

@@ -1,4 +1,5 @@
 using Datacrumbs.Actors.Lifecycle;
+using Datacrumbs.Messages.Jobs;
 using Datacrumbs.Messages.Wire;
 
 namespace Datacrumbs.Daemon.Configuration;
@@ -37,7 +38,7 @@ public sealed class DaemonOptions
     /// its maps and closes the gzip trace on SIGINT, which takes a while for a busy job. Matches the
     /// unit's TimeoutStopSec; Timeouts:Stop must be above it.
     /// </summary>
-    public double KillAfterSeconds { get; set; } = 300;
+    public double KillAfterSeconds { get; set; } = TimeBudget.TracerStop.TotalSeconds;
     public TimeoutOptions Timeouts { get; set; } = new();
     public FailurePolicy OnFailure { get; set; } = FailurePolicy.Continue;
     /// <summary>Users (names or uids) besides root allowed to start and stop tracing: the Flux instance owner, e.g. "flux".</summary>
@@ -67,12 +68,12 @@ public sealed class DaemonOptions
 
     public sealed class TimeoutOptions
     {
-        public double Resolve { get; set; } = 10;
-        public double WriteEnv { get; set; } = 5;
-        public double Start { get; set; } = 30;
-        public double Ready { get; set; } = 120;
+        public double Resolve { get; set; } = TimeBudget.Resolve.TotalSeconds;
+        public double WriteEnv { get; set; } = TimeBudget.WriteEnv.TotalSeconds;
+        public double Start { get; set; } = TimeBudget.Start.TotalSeconds;
+        public double Ready { get; set; } = TimeBudget.Ready.TotalSeconds;
         /// <summary>Above the tracer's own stop timeout (TimeoutStopSec=300s, KillAfterSeconds), so its SIGKILL lands first.</summary>
-        public double Stop { get; set; } = 330;
+        public double Stop { get; set; } = TimeBudget.Stop.TotalSeconds;
 
         public LifecycleTimeouts ToLifecycle() => new()
         {

@@ -15,7 +15,6 @@ public sealed class RequestHandler(IActorRef supervisor, CallerPolicy callers, F
 {
     private const int MaxFluxUriLength = 4096;
     private static readonly TimeSpan StatusTimeout = TimeSpan.FromSeconds(10);
-    private static readonly TimeSpan Margin = TimeSpan.FromSeconds(5);
 
     public async Task<ControlReply> HandleAsync(ControlRequest request, PeerCredentials caller, CancellationToken ct)
     {
@@ -54,15 +53,14 @@ public sealed class RequestHandler(IActorRef supervisor, CallerPolicy callers, F
         if (request.FluxUri is { } uri && (uri.Length > MaxFluxUriLength || uri.Any(char.IsControl)))
             throw new BadRequestException($"FLUX_URI '{JobId.Printable(uri)}' is not a usable URI");
         var jobRequest = new JobRequest(job, uid, request.FluxUri, request.Metadata, request.FluxOwnerUid);
-        var answer = await supervisor.Ask<JobAnswer>(new Prolog(jobRequest), timeouts.PrologBudget + Margin, ct);
+        var answer = await supervisor.Ask<JobAnswer>(new Prolog(jobRequest), timeouts.LongestProlog + TimeBudget.AnswerMargin, ct);
         return Reply(answer);
     }
 
     private async Task<ControlReply> EpilogAsync(ControlRequest request, CancellationToken ct)
     {
         var job = ParseJob(request.Job);
-        // An epilog may find a prolog to cancel (its cleanup) and then the stop itself.
-        var answer = await supervisor.Ask<JobAnswer>(new Epilog(job), timeouts.Stop + timeouts.Stop + Margin, ct);
+        var answer = await supervisor.Ask<JobAnswer>(new Epilog(job), timeouts.LongestEpilog + TimeBudget.AnswerMargin, ct);
         return Reply(answer);
     }
 
