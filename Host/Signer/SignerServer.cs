@@ -60,7 +60,7 @@ public sealed class SignerServer(SignerConfig config, ProbeSecret secret, TimePr
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(stop);
         deadline.CancelAfter(TimeSpan.FromSeconds(config.ClientTimeoutSeconds));
 
-        if (!_slots.Wait(0))
+        if (!_slots.Wait(0, CancellationToken.None)) // never blocks: a token has nothing to cancel
         {
             log.WriteLine("refused a client: too many clients at once");
             await TryReplyAsync(stream, new SignReply { Status = SignStatus.Unavailable, Message = "the signer is busy; try again in a moment" }, deadline.Token);

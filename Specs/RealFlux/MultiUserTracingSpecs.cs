@@ -41,7 +41,7 @@ public sealed class MultiUserTracingSpecs(RealFluxInstance flux)
 
         Assert.Equal(["0: ready file seen", "1: ready file seen"], output.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Order());
         Assert.DoesNotContain("exception", eventlog); // traced without a word to the user
-        Assert.Empty(flux.Daemon.Leftovers().Where(n => n.Contains(Plain(job), StringComparison.Ordinal))); // no tracer pid, env, copy or ready file
+        Assert.DoesNotContain(flux.Daemon.Leftovers(), n => n.Contains(Plain(job), StringComparison.Ordinal)); // no tracer pid, env, copy or ready file
         var dmesg = (await flux.AsOwnerAsync("dmesg")).EnsureSuccess("flux dmesg").Stdout;
         Assert.Contains($"datacrumbs: {Plain(job)}: ready:", dmesg); // the hooks ran, through flux-imp, and found the daemon
         Assert.Contains($"datacrumbs: {Plain(job)}: stopped:", dmesg);
