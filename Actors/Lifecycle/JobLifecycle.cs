@@ -88,7 +88,7 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
         AwaitingCommand();
     }
 
-    private DateTimeOffset Now => Context.System.Scheduler.Now;
+    private static DateTimeOffset Now => Context.System.Scheduler.Now;
     private TimeSpan Elapsed => Now - _createdAt;
 
     protected override void PreStart()

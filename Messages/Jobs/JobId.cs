@@ -20,6 +20,10 @@ public readonly record struct JobId(ulong Value) : IComparable<JobId>
     public override string ToString() => Format(JobIdFormat.F58Plain);
 
     public int CompareTo(JobId other) => Value.CompareTo(other.Value);
+    public static bool operator <(JobId left, JobId right) => left.Value < right.Value;
+    public static bool operator <=(JobId left, JobId right) => left.Value <= right.Value;
+    public static bool operator >(JobId left, JobId right) => left.Value > right.Value;
+    public static bool operator >=(JobId left, JobId right) => left.Value >= right.Value;
 
     public string Format(JobIdFormat format) => format switch
     {

@@ -74,7 +74,7 @@ public static class DemoRun
             // A demo cut short (an error, Ctrl-C) still stops every tracer it started: the daemon
             // itself leaves tracers running when it stops, as it must on a real node.
             foreach (var job in jobs.Where(j => j.Epilog is null))
-                try { await ControlClient.SendAsync(options.SocketPath, WrapperRequests.Stop(job.Id), TimeSpan.FromSeconds(30)); }
+                try { await ControlClient.SendAsync(options.SocketPath, WrapperRequests.Stop(job.Id), TimeSpan.FromSeconds(30), CancellationToken.None); }
                 catch (Exception e) when (e is IOException or TimeoutException or System.Net.Sockets.SocketException or ProtocolException) { }
             await host.StopAsync(CancellationToken.None);
         }

@@ -33,7 +33,8 @@ public static class StartupAdoption
         try
         {
             var env = envFiles.Read(job);
-            uint.TryParse(env[TracerEnvironment.UidKey], out var uid);
+            // An unreadable uid is unknown, as with no env file: uid 0, so only root sees the job in status.
+            var uid = uint.TryParse(env[TracerEnvironment.UidKey], out var parsed) ? parsed : 0;
             return new AdoptedJob(job, uid, env[TracerEnvironment.UserKey] ?? "");
         }
         catch (Exception e) when (e is IOException or FormatException or ArgumentException)

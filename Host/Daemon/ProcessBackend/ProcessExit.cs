@@ -13,7 +13,7 @@ public static class ProcessExit
         var fd = Libc.pidfd_open(process.Pid, 0);
         if (fd < 0 || !process.IsAlive)
         {
-            if (fd >= 0) Libc.close(fd);
+            if (fd >= 0) _ = Libc.close(fd);
             return Task.CompletedTask; // already gone
         }
         return Task.Factory.StartNew(() =>
@@ -27,7 +27,7 @@ public static class ProcessExit
             }
             finally
             {
-                Libc.close(fd);
+                _ = Libc.close(fd); // nothing to do about a failed close of a pidfd
             }
         }, ct, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
