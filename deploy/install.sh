@@ -95,7 +95,7 @@ fi
 sources=(
     deploy/systemd/datacrumbs@.service deploy/systemd/datacrumbsd.service
     deploy/systemd/datacrumbs_sign_probes.service
-    deploy/flux/datacrumbs_service_run.sh deploy/flux/datacrumbs_service_stop.sh
+    deploy/flux/datacrumbs_service_run.sh deploy/flux/datacrumbs_service_stop.sh deploy/flux/datacrumbs_hook_args.sh
     deploy/flux/datacrumbs_service_wrapper deploy/flux/cli/plugins/datacrumbs.py
     deploy/flux/job-manager.toml deploy/config/datacrumbsd.json
     Host/Signer/signer.example.json Host/StandInTracer/datacrumbs-standin-tracer
@@ -312,6 +312,8 @@ step "4. Flux hooks in /sbin (job-manager prolog and epilog)"
 ensure_dir "$prefix/sbin"
 put "$repo/deploy/flux/datacrumbs_service_run.sh" "$prefix/sbin/datacrumbs_service_run.sh" 0755
 put "$repo/deploy/flux/datacrumbs_service_stop.sh" "$prefix/sbin/datacrumbs_service_stop.sh" 0755
+# Sourced by both hooks from their own directory; not a program.
+put "$repo/deploy/flux/datacrumbs_hook_args.sh" "$prefix/sbin/datacrumbs_hook_args.sh" 0644
 
 step "5. Configuration in /etc/datacrumbs (yours to edit: never overwritten once edited)"
 conf "$repo/deploy/systemd/datacrumbs@.service" "$prefix/etc/datacrumbs/systemd/datacrumbs@.service" 0644

@@ -62,6 +62,7 @@ public sealed class InstallScriptSpecs : IDisposable
             ("/etc/datacrumbs/systemd/datacrumbsd.service", "644", "deploy/systemd/datacrumbsd.service"),
             ("/sbin/datacrumbs_service_run.sh", "755", "deploy/flux/datacrumbs_service_run.sh"),
             ("/sbin/datacrumbs_service_stop.sh", "755", "deploy/flux/datacrumbs_service_stop.sh"),
+            ("/sbin/datacrumbs_hook_args.sh", "644", "deploy/flux/datacrumbs_hook_args.sh"),
             ("/etc/datacrumbs/flux/cli/plugins/datacrumbs.py", "644", "deploy/flux/cli/plugins/datacrumbs.py"),
             ("/etc/datacrumbs/flux/job-manager.toml", "644", "deploy/flux/job-manager.toml"),
             ("/usr/bin/datacrumbs_service_wrapper", "755", "deploy/flux/datacrumbs_service_wrapper"),

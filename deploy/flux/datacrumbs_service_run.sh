@@ -14,7 +14,8 @@
 # and the defaults need none.
 # Environment (from the job-manager): FLUX_JOB_ID (f58, either prefix),
 # FLUX_JOB_USERID, FLUX_URI, FLUX_JOB_RANKS; datacrumbsctl reads the first three itself.
-# Settings (option, or environment):
+# Settings (option, or environment); --ctl, --socket, --retry-for and --on-failure are
+# read by datacrumbs_hook_args.sh, which both hooks source from their own directory:
 #   --ctl=PATH                  DATACRUMBSCTL: client path (default /usr/bin/datacrumbsctl)
 #   --socket=PATH               DATACRUMBS_SOCKET: the daemon's socket (default: the client's)
 #   --retry-for=SECONDS         DATACRUMBS_RETRY_FOR: seconds the client keeps trying while
@@ -42,21 +43,18 @@
 # itself fails does the hook exit 1 (the job must not run untraced), and Flux drains.
 set -u
 
-ctl="${DATACRUMBSCTL:-/usr/bin/datacrumbsctl}"
-flux="${DATACRUMBS_FLUX:-}"
-socket="${DATACRUMBS_SOCKET:-}"
-retry_for="${DATACRUMBS_RETRY_FOR:-}"
-readonly raise_timeout=10
-policy="${DATACRUMBS_ON_FAILURE:-continue}"
+hook=prolog
 wait_s="${DATACRUMBS_PROLOG_TIMEOUT:-520}"
+# The settings both hooks share live beside the hook (a link to it, as in epilog.d/, is followed).
+hook_args="$(dirname "$(readlink -f "$0")")/datacrumbs_hook_args.sh"
+[ -r "$hook_args" ] || { echo "datacrumbs: ${FLUX_JOB_ID:-unknown-job}: prolog hook: $hook_args is missing (install it beside the hook)"; exit 1; }
+# shellcheck source=datacrumbs_hook_args.sh
+. "$hook_args"
+flux="${DATACRUMBS_FLUX:-}"
+readonly raise_timeout=10
 cancel_s="${DATACRUMBS_CANCEL_TIMEOUT:-30}"
-# The job id in the one form of every datacrumbs message: f58 with an ASCII f.
-job="${FLUX_JOB_ID:-unknown-job}"
-job="${job/#ƒ/f}"
 client=""
 out=""
-
-say() { printf 'datacrumbs: %s: %s\n' "$job" "$*"; }
 
 usage() {
     cat <<EOF
@@ -67,31 +65,15 @@ EOF
 }
 
 for arg in "$@"; do
+    shared_option "$arg" && continue
     case "$arg" in
-        --on-failure=*) policy="${arg#*=}" ;;
-        --ctl=*) ctl="${arg#*=}" ;;
-        --socket=*) socket="${arg#*=}" ;;
         --flux=*) flux="${arg#*=}" ;;
-        --retry-for=*) retry_for="${arg#*=}" ;;
-        --timeout=*) wait_s="${arg#*=}" ;;
         --cancel-timeout=*) cancel_s="${arg#*=}" ;;
         -h|--help) usage; exit 0 ;;
         *) say "prolog hook: unknown argument '$arg' (see --help)"; exit 1 ;;
     esac
 done
-case "$policy" in
-    continue|fail) ;;
-    *) say "prolog hook: on-failure must be continue or fail, not '$policy'"; exit 1 ;;
-esac
-for n in "$wait_s" "$cancel_s"; do
-    case "$n" in
-        ''|*[!0-9]*) say "prolog hook: timeouts must be whole seconds, not '$n'"; exit 1 ;;
-    esac
-done
-# The client's own settings, passed on only when given.
-ctl_opts=()
-[ -n "$socket" ] && ctl_opts+=(--socket "$socket")
-[ -n "$retry_for" ] && ctl_opts+=(--retry-for "$retry_for")
+check_settings "$wait_s" "$cancel_s" || exit 1
 
 # flux-imp's PATH lacks a Flux installed under a prefix; FLUX_EXEC_PATH names its libexec.
 find_flux() {

@@ -14,7 +14,8 @@
 #
 # Under flux-imp the hook gets only FLUX_* variables and a PATH without Flux: every
 # setting below works from the command line, and the defaults need none.
-# Settings (option, or environment):
+# Settings (option, or environment), read by datacrumbs_hook_args.sh, which both hooks
+# source from their own directory:
 #   --ctl=PATH                  DATACRUMBSCTL: client path (default /usr/bin/datacrumbsctl)
 #   --socket=PATH               DATACRUMBS_SOCKET: the daemon's socket (default: the client's)
 #   --retry-for=SECONDS         DATACRUMBS_RETRY_FOR: seconds the client keeps trying while
@@ -28,18 +29,15 @@
 # A job that did not ask for tracing leaves no line at all.
 set -u
 
-ctl="${DATACRUMBSCTL:-/usr/bin/datacrumbsctl}"
-socket="${DATACRUMBS_SOCKET:-}"
-retry_for="${DATACRUMBS_RETRY_FOR:-}"
-policy="${DATACRUMBS_ON_FAILURE:-continue}"
+hook=epilog
 wait_s="${DATACRUMBS_EPILOG_TIMEOUT:-685}"
-# The job id in the one form of every datacrumbs message: f58 with an ASCII f.
-job="${FLUX_JOB_ID:-unknown-job}"
-job="${job/#ƒ/f}"
+# The settings both hooks share live beside the hook (a link to it, as in epilog.d/, is followed).
+hook_args="$(dirname "$(readlink -f "$0")")/datacrumbs_hook_args.sh"
+[ -r "$hook_args" ] || { echo "datacrumbs: ${FLUX_JOB_ID:-unknown-job}: epilog hook: $hook_args is missing (install it beside the hook)"; exit 1; }
+# shellcheck source=datacrumbs_hook_args.sh
+. "$hook_args"
 client=""
 out=""
-
-say() { printf 'datacrumbs: %s: %s\n' "$job" "$*"; }
 
 usage() {
     cat <<EOF
@@ -50,27 +48,13 @@ EOF
 }
 
 for arg in "$@"; do
+    shared_option "$arg" && continue
     case "$arg" in
-        --on-failure=*) policy="${arg#*=}" ;;
-        --ctl=*) ctl="${arg#*=}" ;;
-        --socket=*) socket="${arg#*=}" ;;
-        --retry-for=*) retry_for="${arg#*=}" ;;
-        --timeout=*) wait_s="${arg#*=}" ;;
         -h|--help) usage; exit 0 ;;
         *) say "epilog hook: unknown argument '$arg' (see --help)"; exit 1 ;;
     esac
 done
-case "$policy" in
-    continue|fail) ;;
-    *) say "epilog hook: on-failure must be continue or fail, not '$policy'"; exit 1 ;;
-esac
-case "$wait_s" in
-    ''|*[!0-9]*) say "epilog hook: the timeout must be whole seconds, not '$wait_s'"; exit 1 ;;
-esac
-# The client's own settings, passed on only when given.
-ctl_opts=()
-[ -n "$socket" ] && ctl_opts+=(--socket "$socket")
-[ -n "$retry_for" ] && ctl_opts+=(--retry-for "$retry_for")
+check_settings "$wait_s" || exit 1
 
 cleanup() { [ -n "$out" ] && rm -f -- "$out"; }
 
