@@ -22,10 +22,10 @@ public static partial class TargetTrees
     public static string? WhoCanChange(string path)
     {
         var current = "";
+        Span<byte> buffer = stackalloc byte[256]; // struct statx, filled anew for each component
         foreach (var part in path.Split('/', StringSplitOptions.RemoveEmptyEntries).Prepend(""))
         {
             current = current.Length == 0 && part.Length == 0 ? "/" : current.TrimEnd('/') + "/" + part;
-            Span<byte> buffer = stackalloc byte[256];
             if (statx(AtFdCwd, current, AtSymlinkNoFollow, StatxBasicStats, buffer) != 0)
             {
                 var errno = Marshal.GetLastPInvokeError();

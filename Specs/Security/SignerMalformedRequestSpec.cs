@@ -68,7 +68,7 @@ public sealed class SignerMalformedRequestSpec : IAsyncLifetime
         {
             var reply = await ExchangeAsync(Encoding.UTF8.GetBytes(request));
             Assert.True(reply is { Status: SignStatus.BadRequest }, $"{request[..Math.Min(80, request.Length)]}: {reply?.Status} {reply?.Message}");
-            Assert.Contains(reason, reply.Message);
+            Assert.Contains(reason, reply!.Message);
         }
         (await Run.CommandAsync("kill", "-TERM", _signer.Id.ToString())).EnsureSuccess("kill -TERM");
         // Also waits for the end of its output: every log line has been read after this.
@@ -76,7 +76,7 @@ public sealed class SignerMalformedRequestSpec : IAsyncLifetime
         Assert.True(_signer.ExitCode == 0, $"the signer exited with {_signer.ExitCode}:\n{Output}");
         Assert.Contains("stopped", Output);
         var refusals = Output.Split('\n').Count(l => l.StartsWith("refused uid 0 (root)", StringComparison.Ordinal));
-        Assert.Equal(Malformed.Count(), refusals);
+        Assert.Equal(Malformed.Count, refusals);
     }
 
     private async Task<SignReply?> ExchangeAsync(byte[] body)
