@@ -110,14 +110,20 @@ public sealed class StandInTracerSpec : IDisposable
         for (var round = 0; round < 30; round++)
         {
             var runId = $"early{round}";
-            // setsid: its own process group, as the unit's cgroup is its own; a child of .NET is no
-            // group leader, so setsid execs the tracer in place and the pid is the group's id.
-            using var p = StartUnder("setsid", [Tracer, _dir["good.json.gz"], runId, "dcalice"]);
+            // setsid: its own process group, as the unit's cgroup is its own. The sh in between says
+            // when the group exists (a signal sent before setsid() ran would name no group), then
+            // execs the tracer in place: the pid is the group's id and the tracer's.
+            using var p = StartUnder("setsid", ["sh", "-c", "echo grouped >&2; exec \"$0\" \"$@\"", Tracer, _dir["good.json.gz"], runId, "dcalice"]);
+            Assert.Equal("grouped", await p.StandardError.ReadLineAsync().WaitAsync(Patience));
             var stderr = p.StandardError.ReadToEndAsync();
             var moment = TimeSpan.FromMilliseconds(round * 12);   // the input: when in its life the signal comes
             await Task.Delay(moment);
-            await Run.CommandAsync("kill", "-INT", "--", $"-{p.Id}");
-            await p.WaitForExitAsync().WaitAsync(Patience);
+            (await Run.CommandAsync("kill", "-INT", "--", $"-{p.Id}")).EnsureSuccess($"kill -INT the group {p.Id}");
+            try { await p.WaitForExitAsync().WaitAsync(Patience); }
+            catch (TimeoutException)
+            {
+                Assert.Fail($"signal after {moment.TotalMilliseconds} ms: the stand-in did not end within {Patience.TotalSeconds} s");
+            }
 
             var left = (await Run.CommandAsync("pgrep", "-g", p.Id.ToString())).Stdout
                 .Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse);
