@@ -19,30 +19,21 @@ namespace Datacrumbs.Specs.Security;
 public sealed class SignerMalformedRequestSpec : IAsyncLifetime
 {
     private readonly ProbeFixtures.TempDir _dir = ProbeFixtures.NewDir();
-    private readonly StringBuilder _output = new();
-    private readonly TaskCompletionSource _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private Process _signer = null!;
+    private SignerUnderTest? _signer;
 
     private string Socket => _dir["sock/signer.sock"];
-    private string Output { get { lock (_output) return _output.ToString(); } }
+    private string Output => _signer?.Output ?? "";
 
     public async Task InitializeAsync()
     {
         ProbeFixtures.WriteSecretFile(_dir["secret"], ProbeFixtures.NewSecretHex());
         File.WriteAllText(_dir["signer.json"], SignerFixture.Config(Socket, _dir["secret"]));
-        _signer = SignerFixture.Start(_dir["signer.json"], line =>
-        {
-            lock (_output) _output.AppendLine(line);
-            if (line.StartsWith("listening on", StringComparison.Ordinal)) _listening.TrySetResult();
-        });
-        _signer.Exited += (_, _) => _listening.TrySetException(new InvalidOperationException($"the signer exited: {Output}"));
-        await _listening.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        _signer = await SignerUnderTest.StartAsync(_dir["signer.json"]);
     }
 
     public Task DisposeAsync()
     {
-        if (!_signer.HasExited) _signer.Kill();
-        _signer.Dispose();
+        _signer?.Dispose();
         _dir.Dispose();
         return Task.CompletedTask;
     }
@@ -70,10 +61,10 @@ public sealed class SignerMalformedRequestSpec : IAsyncLifetime
             Assert.True(reply is { Status: SignStatus.BadRequest }, $"{request[..Math.Min(80, request.Length)]}: {reply?.Status} {reply?.Message}");
             Assert.Contains(reason, reply!.Message);
         }
-        (await Run.CommandAsync("kill", "-TERM", _signer.Id.ToString())).EnsureSuccess("kill -TERM");
+        (await Run.CommandAsync("kill", "-TERM", _signer!.Process.Id.ToString())).EnsureSuccess("kill -TERM");
         // Also waits for the end of its output: every log line has been read after this.
-        await _signer.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
-        Assert.True(_signer.ExitCode == 0, $"the signer exited with {_signer.ExitCode}:\n{Output}");
+        await _signer!.Process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.True(_signer!.Process.ExitCode == 0, $"the signer exited with {_signer!.Process.ExitCode}:\n{Output}");
         Assert.Contains("stopped", Output);
         var refusals = Output.Split('\n').Count(l => l.StartsWith("refused uid 0 (root)", StringComparison.Ordinal));
         Assert.Equal(Malformed.Count, refusals);

@@ -15,13 +15,11 @@ public sealed class SignerSlotsSpec : IAsyncLifetime
 {
     private const int MaxClients = 4, PerUser = 2;
     private readonly ProbeFixtures.TempDir _dir = ProbeFixtures.NewDir();
-    private readonly StringBuilder _output = new();
-    private readonly TaskCompletionSource _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource<string> _bobBusyLogged = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private Process _signer = null!;
+    private SignerUnderTest? _signer;
 
     private string Socket => _dir["sock/signer.sock"];
-    private string Output { get { lock (_output) return _output.ToString(); } }
+    private string Output => _signer?.Output ?? "";
 
     public async Task InitializeAsync()
     {
@@ -30,20 +28,15 @@ public sealed class SignerSlotsSpec : IAsyncLifetime
         var config = SignerFixture.Config(Socket, _dir["secret"], clientTimeoutSeconds: 300)
             .Replace("\"max_clients\": 4,", $"\"max_clients\": {MaxClients}, \"max_clients_per_user\": {PerUser},");
         File.WriteAllText(_dir["signer.json"], config);
-        _signer = SignerFixture.Start(_dir["signer.json"], line =>
+        _signer = await SignerUnderTest.StartAsync(_dir["signer.json"], line =>
         {
-            lock (_output) _output.AppendLine(line);
-            if (line.StartsWith("listening on", StringComparison.Ordinal)) _listening.TrySetResult();
             if (line.StartsWith($"refused uid {TestUsers.Bob.Uid} pid ", StringComparison.Ordinal) && line.Contains(": busy, ")) _bobBusyLogged.TrySetResult(line);
         });
-        _signer.Exited += (_, _) => _listening.TrySetException(new InvalidOperationException($"the signer exited: {Output}"));
-        await _listening.Task.WaitAsync(TimeSpan.FromSeconds(60));
     }
 
     public Task DisposeAsync()
     {
-        if (!_signer.HasExited) _signer.Kill();
-        _signer.Dispose();
+        _signer?.Dispose();
         _dir.Dispose();
         return Task.CompletedTask;
     }

@@ -20,13 +20,11 @@ namespace Datacrumbs.Specs.Security;
 public sealed class SignerTargetTreesSpec : IAsyncLifetime
 {
     private readonly ProbeFixtures.TempDir _dir = ProbeFixtures.NewDir();
-    private readonly StringBuilder _output = new();
-    private readonly TaskCompletionSource _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private Process _signer = null!;
+    private SignerUnderTest? _signer;
 
     private string Socket => _dir["sock/signer.sock"];
     private string Tree => _dir["apps"];
-    private string Output { get { lock (_output) return _output.ToString(); } }
+    private string Output => _signer?.Output ?? "";
 
     public async Task InitializeAsync()
     {
@@ -41,19 +39,12 @@ public sealed class SignerTargetTreesSpec : IAsyncLifetime
         var config = SignerFixture.Config(Socket, _dir["secret"])
             .Replace("\"allowed_binaries\": [\"/usr/bin/\", \"/opt/app/bin/app\"],", $"\"allowed_binaries\": [\"{Tree}/\"],");
         File.WriteAllText(_dir["signer.json"], config);
-        _signer = SignerFixture.Start(_dir["signer.json"], line =>
-        {
-            lock (_output) _output.AppendLine(line);
-            if (line.StartsWith("listening on", StringComparison.Ordinal)) _listening.TrySetResult();
-        });
-        _signer.Exited += (_, _) => _listening.TrySetException(new InvalidOperationException($"the signer exited: {Output}"));
-        await _listening.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        _signer = await SignerUnderTest.StartAsync(_dir["signer.json"]);
     }
 
     public Task DisposeAsync()
     {
-        if (!_signer.HasExited) _signer.Kill();
-        _signer.Dispose();
+        _signer?.Dispose();
         _dir.Dispose();
         return Task.CompletedTask;
     }
