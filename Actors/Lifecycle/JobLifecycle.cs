@@ -39,6 +39,10 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
     private CancellationTokenSource? _step;
     /// <summary>What the backend calls the running tracer (a unit, or "command[pid]"), for messages.</summary>
     private string? _tracer;
+    /// <summary>What the tracer was started with and when: what its trace file is named after (none for adopted jobs).</summary>
+    private TracerEnvironment? _environment;
+    private TraceOrigin? _trace;
+    private bool _wasReady;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -154,6 +158,7 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
         Receive<Resolved>(IsCurrent, resolved =>
         {
             _user = resolved.User;
+            _environment = resolved.Environment;
             if (resolved.Environment is null) EndNotRequested();
             else WriteEnv(resolved.Environment);
         });
@@ -171,6 +176,7 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
         Receive<UnitStarted>(IsCurrent, started =>
         {
             _tracer = started.Unit.Name;
+            _trace = TraceOrigin.Of(_environment, Now);
             started.Unit.Exited.PipeTo(Self, success: exit => new UnitExited(exit),
                 failure: e => new UnitExited(new UnitExit($"lost track of the unit: {Describe(e)}")));
             AwaitReady();
@@ -189,6 +195,7 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
             AnswerProlog(Answer(Outcome.Ready, LifecycleState.Ready, _ports.Units.SystemdUnitOf(_job) is { } unit
                 ? $"tracing {_job} with {unit}"
                 : $"tracing {_job} with the tracer process {_tracer}"));
+            Show(new TracingShown(ShownState.Traced, Trace: _trace)); // not awaited: the job starts meanwhile
         });
         Receive<UnitExited>(exited => EnterFailing(_state, $"the tracer unit ended before it was ready: {exited.Exit.Reason}"));
         PrologState();
@@ -211,6 +218,7 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
             // notice bounds its own time and logs its own failure.
             if (_request is not null && _ports.Notices is { } notices)
                 _ = notices.TellUserAsync(_request, $"{_error}; the job runs on untraced");
+            Show(new TracingShown(ShownState.EndedAfterReady, _error));
         });
         IgnoreTheRest();
     }
@@ -331,17 +339,33 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
         });
     }
 
-    private void EnterReady() => Enter(LifecycleState.Ready, Ready);
+    private void EnterReady()
+    {
+        _wasReady = true;
+        Enter(LifecycleState.Ready, Ready);
+    }
+
+    /// <summary>Shows the user a tracing state; not awaited (the notices keep one job's in order and bound their own time).</summary>
+    private void Show(TracingShown shown)
+    {
+        if (_request is not null && _ports.Notices is { } notices) _ = notices.ShowAsync(_request, shown);
+    }
 
     private void EnterFailing(LifecycleState failedIn, string cause)
     {
         _failedIn = failedIn;
         _error = $"failed in {failedIn}: {cause}";
         LogError("tracing failed in {FailedState}: {Cause}", failedIn, cause);
-        RunCleanup(LifecycleState.Failing, Failing);
+        // Shown before the prolog is answered: under OnFailure Fail the job ends right after it.
+        RunCleanup(LifecycleState.Failing, Failing, new TracingShown(ShownState.Failed, $"{cause} (in {failedIn})"));
     }
 
-    private void EnterStopping() => RunCleanup(LifecycleState.Stopping, Stopping);
+    /// <summary>
+    /// A tracer that ran to the job's end: once it is stopped (its trace finalized), the user is
+    /// shown where the trace is, before the epilog is answered and the job becomes inactive.
+    /// </summary>
+    private void EnterStopping() => RunCleanup(LifecycleState.Stopping, Stopping,
+        _wasReady && _error is null && _trace is not null && _state is LifecycleState.Ready ? new TracingShown(ShownState.Stopped, Trace: _trace) : null);
 
     private void FinishFailing(string? cleanupError)
     {
@@ -384,10 +408,13 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
         End(notRequested);
     }
 
-    /// <summary>Stops the unit if it may run, then removes the env file, ready file and probe copy; reports every failure.</summary>
-    private void RunCleanup(LifecycleState state, Action behaviour)
+    /// <summary>
+    /// Stops the unit if it may run, shows <paramref name="show"/> to the user, then removes the env
+    /// file, ready file and probe copy; reports every failure.
+    /// </summary>
+    private void RunCleanup(LifecycleState state, Action behaviour, TracingShown? show = null)
     {
-        var (job, ports, stopUnit) = (_job, _ports, _unitMayRun);
+        var (job, ports, stopUnit, request) = (_job, _ports, _unitMayRun, _request);
         Run(state, behaviour, _timeouts.Stop, async (generation, ct) =>
         {
             var problems = new List<string>();
@@ -397,6 +424,8 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
                 catch (Exception e) when (e is not OperationCanceledException) { problems.Add($"{what}: {Describe(e)}"); }
             }
             if (stopUnit) await Try("stop unit", () => ports.Units.StopAsync(job, ct)).ConfigureAwait(false);
+            if (show is not null && request is not null && ports.Notices is { } notices)
+                await notices.ShowAsync(request, show).WaitAsync(ct).ConfigureAwait(false);
             await Try("remove env file", () => ports.EnvFiles.RemoveAsync(job, ct)).ConfigureAwait(false);
             await Try("remove ready file", () => ports.ReadyFiles.RemoveAsync(job, ct)).ConfigureAwait(false);
             await Try("remove probe copy", () => ports.Probes.ReleaseAsync(job, ct)).ConfigureAwait(false);

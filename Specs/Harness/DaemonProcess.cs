@@ -122,6 +122,9 @@ public sealed class DaemonProcess : IAsyncDisposable
             ["Metrics"] = new Dictionary<string, object> { ["TextfileDirectory"] = "" },
         };
         foreach (var (key, value) in settings ?? []) config[key] = value;
+        // A daemon told where traces go has a stand-in built with the same pattern: it writes them there.
+        if (config.GetValueOrDefault("TraceDirPattern") is string tracePattern && config["TracerEnvironment"] is Dictionary<string, string> tracerEnvironment)
+            tracerEnvironment["STANDIN_TRACE_DIR_PATTERN"] = tracePattern;
         var configFile = Path.Combine(workDir, "datacrumbsd.json");
         await File.WriteAllTextAsync(configFile, JsonSerializer.Serialize(config));
 

@@ -66,6 +66,8 @@ public sealed class RealFluxInstance : IAsyncLifetime
         {
             ["FluxCommand"] = Flux,
             ["OnFailure"] = onFailure,
+            // The runtime's trace dir pattern, under the work dir: the stand-in writes its trace there (DaemonProcess).
+            ["TraceDirPattern"] = Path.Combine(dir, "traces", "%YY%", "%MM%", "%DD%"),
             ["Probes"] = new Dictionary<string, object> { ["RequireSignature"] = true, ["SecretFile"] = Path.Combine(dir, "probe-secret"), ["ReadTimeoutSeconds"] = 50 },
         };
         var failWork = Directory.CreateDirectory(Path.Combine(work, "fail")).FullName;

@@ -46,6 +46,12 @@ public sealed class DaemonOptions
     /// <summary>Where the jobspec comes from: the flux command (run with the prolog's FLUX_URI).</summary>
     public string FluxCommand { get; set; } = "flux";
     public ProbeOptions Probes { get; set; } = new();
+    /// <summary>
+    /// The runtime's trace directory pattern (its DATACRUMBS_TRACE_DIR_PATTERN: %YY%, %MM%, %DD%
+    /// are the date the tracer started), so the daemon can tell the user where the trace is. Set it
+    /// to what the site's runtime was built or configured with.
+    /// </summary>
+    public string TraceDirPattern { get; set; } = Traces.TraceFileLocation.DefaultDirPattern;
     public MetricsOptions Metrics { get; set; } = new();
     /// <summary>Open control connections of ordinary users served at once (root and AllowedCallers are never refused); more are answered "busy".</summary>
     public int MaxConnections { get; set; } = 1024;
@@ -125,6 +131,7 @@ public sealed class DaemonOptions
     public void Validate()
     {
         if (!Path.IsPathFullyQualified(RunDir)) throw new InvalidOperationException($"RunDir must be an absolute path, not '{RunDir}'");
+        if (!Path.IsPathFullyQualified(TraceDirPattern)) throw new InvalidOperationException($"TraceDirPattern must be an absolute path (the runtime's DATACRUMBS_TRACE_DIR_PATTERN), not '{TraceDirPattern}'");
         if (Tracer.Count == 0) Tracer.Add(DefaultTracer);
         if (string.IsNullOrWhiteSpace(Tracer[0])) throw new InvalidOperationException("Tracer must name the tracer command");
         foreach (var (name, value) in new[] { ("Resolve", Timeouts.Resolve), ("WriteEnv", Timeouts.WriteEnv), ("Start", Timeouts.Start), ("Ready", Timeouts.Ready), ("Stop", Timeouts.Stop), ("KillAfterSeconds", KillAfterSeconds), ("RequestReadSeconds", RequestReadSeconds) })

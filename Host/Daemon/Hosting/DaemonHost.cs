@@ -56,7 +56,7 @@ public static class DaemonHost
             sp.GetRequiredService<IEnvFiles>(),
             sp.GetRequiredService<IUnitBackend>(),
             sp.GetRequiredService<IReadyFiles>(),
-            new FluxJobNotices(users, options.FluxCommand, sp.GetRequiredService<ILogger<FluxJobNotices>>())));
+            new FluxJobNotices(users, options.FluxCommand, options.OnFailure, options.TraceDirPattern, sp.GetRequiredService<ILogger<FluxJobNotices>>())));
 
         builder.Services.AddSingleton<Metrics.LifecycleCounters>();
         builder.Services.AddHostedService<Metrics.TextfileExporter>();
