@@ -143,6 +143,7 @@ wrapper.SetAction((parse, ct) =>
         : Call(parse, WrapperRequests.Stop(id), epilogWait, ct);
 });
 root.Subcommands.Add(wrapper);
+root.Subcommands.Add(ClusterStatus.Create(socket, timeout));
 root.Subcommands.Add(JobIdCommand.Create());
 root.Subcommands.Add(ProbesCommand.Create());
 

@@ -66,6 +66,8 @@ public sealed class RealFluxInstance : IAsyncLifetime
         {
             ["FluxCommand"] = Flux,
             ["OnFailure"] = onFailure,
+            // The instance owner sees every job in status (as on a cluster: deploy/config/datacrumbsd.json), for cluster-status.
+            ["AllowedCallers"] = new[] { "flux" },
             // The runtime's trace dir pattern, under the work dir: the stand-in writes its trace there (DaemonProcess).
             ["TraceDirPattern"] = Path.Combine(dir, "traces", "%YY%", "%MM%", "%DD%"),
             ["Probes"] = new Dictionary<string, object> { ["RequireSignature"] = true, ["SecretFile"] = Path.Combine(dir, "probe-secret"), ["ReadTimeoutSeconds"] = 50 },
@@ -133,10 +135,13 @@ public sealed class RealFluxInstance : IAsyncLifetime
     }
 
     /// <summary>Runs a flux command as <paramref name="user"/> from <see cref="JobDir"/>, with the environment a login shell would give it and our CLI plugin.</summary>
-    public Task<Run.Result> AsUserAsync(string user, params string[] args) =>
+    public Task<Run.Result> AsUserAsync(string user, params string[] args) => ProgramAsUserAsync(user, Flux, args);
+
+    /// <summary>Runs <paramref name="program"/> as <paramref name="user"/> in the same environment as <see cref="AsUserAsync"/> (flux on PATH).</summary>
+    public Task<Run.Result> ProgramAsUserAsync(string user, string program, params string[] args) =>
         Run.CommandAsync("runuser", ["-u", user, "--", "env", "-i", "-C", JobDir,
             $"PATH={FluxPrefix}/bin:/usr/bin:/bin", "LANG=C.UTF-8", $"HOME=/home/{user}", $"USER={user}",
-            $"FLUX_URI={Uri}", $"FLUX_CLI_PLUGINPATH={PluginDir}", Flux, .. args], Generous);
+            $"FLUX_URI={Uri}", $"FLUX_CLI_PLUGINPATH={PluginDir}", program, .. args], Generous);
 
     /// <summary>Runs a flux command as the instance owner (for its view of every job and of the resources).</summary>
     public Task<Run.Result> AsOwnerAsync(params string[] args) => AsUserAsync("flux", args);

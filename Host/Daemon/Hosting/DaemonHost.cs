@@ -32,7 +32,7 @@ public static class DaemonHost
         builder.Services.AddSystemd(); // READY=1 and STOPPING=1 when run as a Type=notify unit
         builder.Services.TryAddSingleton<ISystemdNotifier, SystemdNotifier>(); // AddSystemd adds it only under systemd
         // Akka's Serilog logger writes to the static logger: set it before the actor system starts.
-        Log.Logger = DaemonLogging.Create(logLevel, options.Log, options.JournalSocket,
+        Log.Logger = DaemonLogging.Create(logLevel, options.Log, options.JournalSocket, out var journal,
             systemdUnits: BackendSelection.Resolve(options.Backend) is BackendKind.Systemd);
         builder.Services.AddSerilog(Log.Logger, dispose: true);
 
@@ -59,6 +59,7 @@ public static class DaemonHost
             new FluxJobNotices(users, options.FluxCommand, options.OnFailure, options.TraceDirPattern, sp.GetRequiredService<ILogger<FluxJobNotices>>())));
 
         builder.Services.AddSingleton<Metrics.LifecycleCounters>();
+        builder.Services.AddSingleton(new Metrics.LogDrops(journal));
         builder.Services.AddHostedService<Metrics.TextfileExporter>();
 
         builder.Services.AddAkka("datacrumbsd", (akka, sp) =>

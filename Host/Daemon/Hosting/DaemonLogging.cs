@@ -21,7 +21,8 @@ public static class DaemonLogging
         """;
 
     /// <param name="systemdUnits">Whether jobs' tracers run as systemd units: only then does every job entry get DATACRUMBS_UNIT.</param>
-    public static Serilog.Core.Logger Create(LogEventLevel level, LogTarget target, string? journalSocket, bool systemdUnits = true)
+    /// <param name="journal">The journal sink when the journal is used (its drops are a metric), else null: the console never drops, it blocks.</param>
+    public static Serilog.Core.Logger Create(LogEventLevel level, LogTarget target, string? journalSocket, out JournaldSink? journal, bool systemdUnits = true)
     {
         var console = new LoggerConfiguration()
             .MinimumLevel.Verbose()
@@ -39,8 +40,17 @@ public static class DaemonLogging
             LogTarget.Console => false,
             _ => JournaldSinkExtensions.JournalIsAvailable(journalSocket),
         };
-        return useJournal
-            ? configuration.WriteTo.Journald(journalSocket, "datacrumbsd", fallback: console).CreateLogger()
-            : configuration.WriteTo.Sink(console).CreateLogger();
+        if (!useJournal)
+        {
+            journal = null;
+            return configuration.WriteTo.Sink(console).CreateLogger();
+        }
+        journal = new JournaldSink(new JournaldSinkOptions
+        {
+            SocketPath = journalSocket ?? JournaldSinkOptions.DefaultSocketPath,
+            Identifier = "datacrumbsd",
+            Fallback = console,
+        });
+        return configuration.WriteTo.Sink(journal).CreateLogger();
     }
 }

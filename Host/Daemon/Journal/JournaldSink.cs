@@ -59,10 +59,24 @@ public sealed class JournaldSink : ILogEventSink, IDisposable
 
     public string SocketPath => _options.SocketPath;
 
+    /// <summary>Entries dropped because the queue was full, too large for the journal, unavailable with no fallback, or failed.</summary>
+    public (long QueueFull, long TooLarge, long Unavailable, long Failed) DroppedBy =>
+        (Interlocked.Read(ref _droppedQueueFull), Interlocked.Read(ref _droppedTooLarge),
+         Interlocked.Read(ref _droppedUnavailable), Interlocked.Read(ref _droppedFailed));
+
+    /// <summary>Raised on the dropping thread after every drop (the metrics writer arms its one-shot timer).</summary>
+    public event Action? EntryDropped;
+
+    private void Drop(ref long counter)
+    {
+        Interlocked.Increment(ref counter);
+        EntryDropped?.Invoke();
+    }
+
     public void Emit(LogEvent logEvent)
     {
         if (!_queue.Writer.TryWrite(new Item(logEvent, null)))
-            Interlocked.Increment(ref _droppedQueueFull);
+            Drop(ref _droppedQueueFull);
     }
 
     /// <summary>Completes once every entry emitted before the call has been sent, fallen back or
@@ -118,7 +132,7 @@ public sealed class JournaldSink : ILogEventSink, IDisposable
         try { result = _socket.Send(_encoder.Encode(logEvent).Span); }
         catch (Exception e)   // a property whose ToString throws, say: lose the entry, not the sink
         {
-            Interlocked.Increment(ref _droppedFailed);
+            Drop(ref _droppedFailed);
             SelfLog.WriteLine("journald sink could not encode an entry: {0}", e);
             return;
         }
@@ -131,7 +145,7 @@ public sealed class JournaldSink : ILogEventSink, IDisposable
                 if (_unavailable) Recovered();
                 break;
             case JournalSocket.Status.TooLarge:
-                Interlocked.Increment(ref _droppedTooLarge);
+                Drop(ref _droppedTooLarge);
                 SelfLog.WriteLine("journald sink dropped an entry too large for the journal: {0}", result.Error);
                 break;
             default:
@@ -145,7 +159,7 @@ public sealed class JournaldSink : ILogEventSink, IDisposable
     {
         if (_options.Fallback is null)
         {
-            Interlocked.Increment(ref _droppedUnavailable);
+            Drop(ref _droppedUnavailable);
             return;
         }
         try
@@ -155,7 +169,7 @@ public sealed class JournaldSink : ILogEventSink, IDisposable
         }
         catch (Exception e)
         {
-            Interlocked.Increment(ref _droppedFailed);
+            Drop(ref _droppedFailed);
             SelfLog.WriteLine("journald sink's fallback failed: {0}", e);
         }
     }

@@ -11,7 +11,8 @@ namespace Datacrumbs.Daemon.Metrics;
 /// </summary>
 public static class PrometheusText
 {
-    public static string Render(MetricsSnapshot m, DateTimeOffset daemonStarted)
+    /// <param name="logDrops">Log entries dropped by reason, or null where the daemon logs to the console (which never drops): then no such series at all.</param>
+    public static string Render(MetricsSnapshot m, DateTimeOffset daemonStarted, IReadOnlyList<(string Reason, long Count)>? logDrops = null)
     {
         var text = new StringBuilder();
         Family(text, "datacrumbs_jobs", "gauge", "Jobs on this node by lifecycle state.");
@@ -30,6 +31,12 @@ public static class PrometheusText
         Counter(text, "datacrumbs_lifecycle_crashes_total", "Lifecycles that threw and were replaced by a cleanup (a bug: see the journal).", m.Crashes);
         Counter(text, "datacrumbs_jobs_adopted_total", "Running tracers found and adopted at daemon start.", m.Adopted);
         Counter(text, "datacrumbs_leftovers_cleaned_total", "Files or tracers of ended jobs found and cleaned up at daemon start.", m.Leftovers);
+
+        if (logDrops is not null)
+        {
+            Family(text, "datacrumbs_log_entries_dropped_total", "counter", "Log entries the journal sink wrote nowhere, by reason (queue full, too large, journal unavailable without fallback, failed).");
+            foreach (var (reason, count) in logDrops) Sample(text, "datacrumbs_log_entries_dropped_total", count, ("reason", reason));
+        }
 
         Family(text, "datacrumbs_daemon_start_time_seconds", "gauge", "When this daemon started, in seconds since the epoch (a change is a restart).");
         Sample(text, "datacrumbs_daemon_start_time_seconds", daemonStarted.ToUnixTimeMilliseconds() / 1000.0);

@@ -10,7 +10,7 @@ namespace Datacrumbs.Daemon.Metrics;
 /// tick: a change arms a one-shot timer, so a burst of jobs costs one write per delay and an idle
 /// daemon never wakes for its metrics.
 /// </summary>
-public sealed class TextfileExporter(DaemonOptions options, LifecycleCounters counters, ILogger<TextfileExporter> log) : IHostedService, IDisposable
+public sealed class TextfileExporter(DaemonOptions options, LifecycleCounters counters, LogDrops logDrops, ILogger<TextfileExporter> log) : IHostedService, IDisposable
 {
     public const string FileName = "datacrumbs.prom";
     private readonly DateTimeOffset _started = DateTimeOffset.UtcNow;
@@ -36,6 +36,7 @@ public sealed class TextfileExporter(DaemonOptions options, LifecycleCounters co
         }
         _timer = new Timer(_ => WriteNow(), null, Timeout.Infinite, Timeout.Infinite);
         counters.Changed += OnChanged;
+        logDrops.Changed += OnChanged;
         WriteNow();
         log.LogInformation("Writing metrics to {File} on every change (at most once every {Delay} s)", Path.Combine(Directory, FileName), Delay.TotalSeconds);
         return Task.CompletedTask;
@@ -45,6 +46,7 @@ public sealed class TextfileExporter(DaemonOptions options, LifecycleCounters co
     {
         if (_timer is null) return Task.CompletedTask;
         counters.Changed -= OnChanged;
+        logDrops.Changed -= OnChanged;
         _timer.Dispose();
         WriteNow(); // the last state, with the daemon's start time that says it was this run
         return Task.CompletedTask;
@@ -65,7 +67,7 @@ public sealed class TextfileExporter(DaemonOptions options, LifecycleCounters co
             var temporary = Path.Combine(Directory, $".{FileName}.{Environment.ProcessId}.tmp");
             try
             {
-                File.WriteAllText(temporary, PrometheusText.Render(counters.Snapshot(), _started));
+                File.WriteAllText(temporary, PrometheusText.Render(counters.Snapshot(), _started, logDrops.Read()));
                 File.SetUnixFileMode(temporary, (UnixFileMode)0b110_100_100);
                 File.Move(temporary, target, overwrite: true);
                 if (_failing) log.LogInformation("Metrics are written to {File} again", target);
