@@ -1,3 +1,4 @@
+using Xunit.Abstractions;
 using System.Text.Json;
 using Datacrumbs.Messages.Unix;
 using Datacrumbs.Specs.Harness;
@@ -13,7 +14,7 @@ namespace Datacrumbs.Specs.RealFlux;
 /// A daemon that does not answer is a row per rank with the client's reason, and exit 3.
 /// </summary>
 [Collection(RealFluxCollection.Name)]
-public sealed class ClusterStatusSpecs(RealFluxInstance flux)
+public sealed class ClusterStatusSpecs(RealFluxInstance flux, ITestOutputHelper output)
 {
     private static readonly string Host = System.Net.Dns.GetHostName();
 
@@ -34,10 +35,11 @@ public sealed class ClusterStatusSpecs(RealFluxInstance flux)
         var refused = Path.Combine(flux.JobDir, refusedName);
         ProbeFixtures.WriteFile(refused, ProbeFixtures.SignFor(Uid("dcbob"), "dcbob", flux.Keys), 0b110_000_000); // another user's
         await ProbeFixtures.ChownAsync(refused, "dcalice");
-        // The jobs' work outlasts the spec, which cancels them once it has read the table.
-        var traced = (await flux.AsUserAsync("dcalice", "submit", "-N2", "--datacrumbs-enable", "--datacrumbs-probe-file", probes, "sleep", "600"))
+        // The jobs' work outlasts the spec, which cancels them once it has read the table. One core
+        // on each of the two nodes (-n2: -N alone would take whole nodes, and the second job would wait).
+        var traced = (await flux.AsUserAsync("dcalice", "submit", "-N2", "-n2", "--datacrumbs-enable", "--datacrumbs-probe-file", probes, "sleep", "600"))
             .EnsureSuccess("flux submit").Stdout.Trim();
-        var failed = (await flux.AsUserAsync("dcalice", "submit", "-N2", "--datacrumbs-enable", "--datacrumbs-probe-file", refusedName, "sleep", "600"))
+        var failed = (await flux.AsUserAsync("dcalice", "submit", "-N2", "-n2", "--datacrumbs-enable", "--datacrumbs-probe-file", refusedName, "sleep", "600"))
             .EnsureSuccess("flux submit").Stdout.Trim();
         try
         {
@@ -68,7 +70,7 @@ public sealed class ClusterStatusSpecs(RealFluxInstance flux)
             Assert.StartsWith("NODE", lines[0]);
             Assert.Equal(2, lines.Count(l => l.Contains(tracedId, StringComparison.Ordinal) && l.Contains("Ready", StringComparison.Ordinal)));
             Assert.Equal(2, lines.Count(l => l.Contains(failedId, StringComparison.Ordinal) && l.Contains("failed in Resolving", StringComparison.Ordinal)));
-            Console.WriteLine($"cluster-status as the instance owner:\n{table.Stdout}");
+            output.WriteLine($"cluster-status as the instance owner:\n{table.Stdout}");
         }
         finally
         {
@@ -95,6 +97,6 @@ public sealed class ClusterStatusSpecs(RealFluxInstance flux)
             Assert.Contains("unreachable", r);
             Assert.Contains(nowhere, r);
         });
-        Console.WriteLine($"cluster-status with no daemon:\n{run.Stdout}");
+        output.WriteLine($"cluster-status with no daemon:\n{run.Stdout}");
     }
 }

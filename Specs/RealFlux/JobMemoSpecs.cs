@@ -1,3 +1,4 @@
+using Xunit.Abstractions;
 using System.IO.Compression;
 using Datacrumbs.Messages.Unix;
 using Datacrumbs.Specs.Harness;
@@ -15,15 +16,19 @@ namespace Datacrumbs.Specs.RealFlux;
 /// that never asked for tracing gets no memo at all.
 /// </summary>
 [Collection(RealFluxCollection.Name)]
-public sealed class JobMemoSpecs(RealFluxInstance flux)
+public sealed class JobMemoSpecs(RealFluxInstance flux, ITestOutputHelper output)
 {
     private static readonly string Host = System.Net.Dns.GetHostName();
     private const string MemoColumn = "{id} {annotations.user.datacrumbs}";
 
     private static uint Uid(string user) => UnixAccounts.LookupUid(user) ?? throw new InvalidOperationException($"user {user} is missing (test.sh creates it)");
 
-    private async Task<string> FluxJobsAsync(string user, string job) =>
-        (await flux.AsUserAsync(user, "jobs", "--no-header", "-o", MemoColumn, job)).EnsureSuccess("flux jobs").Stdout.Trim();
+    private async Task<string> FluxJobsAsync(string user, string job)
+    {
+        var shown = (await flux.AsUserAsync(user, "jobs", "--no-header", "-o", MemoColumn, job)).EnsureSuccess("flux jobs").Stdout.Trim();
+        output.WriteLine($"{user}$ flux jobs -o '{MemoColumn}' {job}\n{shown}");
+        return shown;
+    }
 
     private async Task<string[]> MemoEventsAsync(string user, string job) =>
         (await flux.AsUserAsync(user, "job", "eventlog", job)).EnsureSuccess("flux job eventlog").Stdout
@@ -51,6 +56,7 @@ public sealed class JobMemoSpecs(RealFluxInstance flux)
             "bash", "-c", $"flux job wait-event --timeout=100 --quiet \"$FLUX_JOB_ID\" memo && flux jobs --no-header -o '{MemoColumn}' \"$FLUX_JOB_ID\""))
             .EnsureSuccess("flux submit").Stdout.Trim();
         var whileRunning = (await flux.AsUserAsync("dcalice", "job", "attach", job)).EnsureSuccess("flux job attach").Stdout;
+        output.WriteLine($"while it ran:\n{whileRunning}");
         (await flux.AsUserAsync("dcalice", "job", "wait-event", "--timeout=100", job, "clean")).EnsureSuccess("flux job wait-event clean");
         var after = await FluxJobsAsync("dcalice", job);
 
