@@ -39,6 +39,9 @@ public sealed class TracerDeathSpecs(RealFluxInstance flux)
         var exception = Assert.Single(eventlog, l => l.Split(' ').ElementAtOrDefault(1) == "exception");
         Assert.Contains("type=\"datacrumbs\" severity=1", exception);
         Assert.Contains($"datacrumbs: {Plain(job)}: on node {Environment.MachineName}: the tracer ended after it was ready: tracer killed by signal 9; the job runs on untraced", exception);
+        // The job memo says it too, and keeps saying it after the epilog (no trace location for a killed tracer).
+        var memo = (await flux.AsUserAsync("dcalice", "jobs", "--no-header", "-o", "{annotations.user.datacrumbs}", job)).EnsureSuccess("flux jobs").Stdout;
+        Assert.Contains($"\"{System.Net.Dns.GetHostName()}\": \"untraced: the tracer ended after it was ready: tracer killed by signal 9\"", memo);
         var finish = Assert.Single(eventlog, l => l.Split(' ').ElementAtOrDefault(1) == "finish");
         Assert.Contains("status=0", finish); // not canceled: both tasks saw the exception and ended normally
         Assert.DoesNotContain(flux.Daemon.Leftovers(), n => n.Contains(Plain(id.ToString()), StringComparison.Ordinal));
