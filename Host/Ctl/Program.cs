@@ -114,6 +114,7 @@ status.SetAction(async (parse, ct) =>
     return ExitCodes.Ok;
 });
 root.Subcommands.Add(status);
+root.Subcommands.Add(ClusterStatus.Create(socket, timeout));
 
 // wrapper --------------------------------------------------------------------------------------
 var wrapperAction = new Argument<string>("action") { Description = "start or stop." };
@@ -143,7 +144,6 @@ wrapper.SetAction((parse, ct) =>
         : Call(parse, WrapperRequests.Stop(id), epilogWait, ct);
 });
 root.Subcommands.Add(wrapper);
-root.Subcommands.Add(ClusterStatus.Create(socket, timeout));
 root.Subcommands.Add(JobIdCommand.Create());
 root.Subcommands.Add(ProbesCommand.Create());
 
