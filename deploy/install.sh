@@ -273,7 +273,11 @@ if [ -z "$from" ]; then
         rm -rf -- "$out"
         dotnet publish "$repo/$project" -c Release -r "$rid" -o "$out" --nologo -v quiet "$@" >&2
     }
-    publish Host/Daemon/Daemon.csproj "$build_dir/daemon" --self-contained -p:DebugType=none
+    # ReadyToRun: the daemon's own and its libraries' code precompiled. Start to serving takes
+    # 0.9 s of CPU instead of 1.4 (prologs wait through a restart), and its dirty memory is
+    # 1.3 MiB smaller; RSS is 6 MiB larger, all of it clean file pages the kernel can drop
+    # (docs/performance.rst, "Start and memory of the published daemon").
+    publish Host/Daemon/Daemon.csproj "$build_dir/daemon" --self-contained -p:DebugType=none -p:PublishReadyToRun=true
     publish Host/Signer/Signer.csproj "$build_dir/signer" --self-contained -p:DebugType=none
     publish Host/Ctl/Ctl.csproj "$build_dir/ctl" -p:DebugType=none # NativeAOT (PublishAot in Ctl.csproj)
     from="$build_dir"
