@@ -50,6 +50,20 @@ public sealed class RealFluxInstance : IAsyncLifetime
     /// <summary>A job command printing "ready JOB" when the job's ready file is on its node, else "MISSING JOB".</summary>
     public string ReadyCheck { get; private set; } = "";
     public static string PluginDir => Path.Combine(FluxNode.DeployDir, "cli", "plugins");
+    /// <summary>While this file exists the hooks are pointed at a socket no daemon serves: a node whose daemon is stopped.</summary>
+    private string DownMarker { get; set; } = "";
+
+    /// <summary>Until disposed, every node's hooks find no daemon, as with `systemctl stop datacrumbsd`.</summary>
+    public IDisposable DaemonStopped()
+    {
+        File.WriteAllText(DownMarker, "");
+        return new Undo(() => File.Delete(DownMarker));
+    }
+
+    private sealed class Undo(Action undo) : IDisposable
+    {
+        public void Dispose() => undo();
+    }
 
     public async Task InitializeAsync()
     {
@@ -88,11 +102,13 @@ public sealed class RealFluxInstance : IAsyncLifetime
 
         // The hooks as flux-imp runs them, told only where this test's client and daemons are.
         // FailUser's jobs go to the daemon whose policy is Fail, everyone else's to Continue.
+        DownMarker = Path.Combine(work, "daemon-down");
         var router = Path.Combine(work, "hook-router");
         await File.WriteAllTextAsync(router, $$"""
             #!/bin/bash
             socket="{{Daemon.Socket}}"
             [ "${FLUX_JOB_USERID:-}" = "{{UnixAccounts.LookupUid(FailUser)}}" ] && socket="{{FailDaemon.Socket}}"
+            [ -e "{{DownMarker}}" ] && socket="{{Path.Combine(work, "no-daemon.sock")}}"
             exec "{{FluxNode.DeployDir}}/$1" --ctl="{{DaemonProcess.Ctl}}" --socket="$socket"
 
             """);
