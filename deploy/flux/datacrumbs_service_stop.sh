@@ -63,7 +63,7 @@ check_settings "$wait_s" || exit 1
 cleanup() { [ -n "$out" ] && rm -f -- "$out"; }
 
 # The epilog timed out (SIGTERM from Flux): stop waiting and go. The daemon carries on
-# stopping the unit on its own; `datacrumbsctl status` shows what is left.
+# stopping the tracer on its own; `datacrumbsctl status` shows what is left.
 on_signal() {
     trap '' TERM INT
     [ -n "$client" ] && kill -TERM "$client" 2>/dev/null
