@@ -136,6 +136,14 @@ if [ -z "$flux_cmd" ]; then
 fi
 case "$flux_cmd" in *[\"\\\|\&]*|*[[:cntrl:]]*) problem "--flux: unusable path '$flux_cmd' (quote, backslash, |, & or control character)" ;; esac
 
+# Where that Flux reads its system instance's configuration and its CLI plugins: <confdir>/system/conf.d
+# and <confdir>/cli/plugins, confdir as the Flux itself reports it (/opt/flux/etc/flux under a prefix).
+# A Flux that cannot be asked here (not on this host): a packaged Flux's /etc/flux.
+flux_confdir=/etc/flux
+if reported="$(timeout 10 "$flux_cmd" config builtin confdir 2>/dev/null)"; then
+    case "$reported" in /*[![:print:]]*|*[\"\\\|\&\ ]*) ;; /*) flux_confdir="$reported" ;; esac
+fi
+
 if [ ${#problems[@]} -gt 0 ]; then
     for p in "${problems[@]}"; do echo "$me: $p" >&2; done
     echo "$me: nothing was changed" >&2
@@ -273,7 +281,11 @@ if [ -z "$from" ]; then
         rm -rf -- "$out"
         dotnet publish "$repo/$project" -c Release -r "$rid" -o "$out" --nologo -v quiet "$@" >&2
     }
-    publish Host/Daemon/Daemon.csproj "$build_dir/daemon" --self-contained -p:DebugType=none
+    # ReadyToRun: the daemon's own and its libraries' code precompiled. Start to serving takes
+    # 0.9 s of CPU instead of 1.4 (prologs wait through a restart), and its dirty memory is
+    # 1.3 MiB smaller; RSS is 6 MiB larger, all of it clean file pages the kernel can drop
+    # (docs/performance.rst, "Start and memory of the published daemon").
+    publish Host/Daemon/Daemon.csproj "$build_dir/daemon" --self-contained -p:DebugType=none -p:PublishReadyToRun=true
     publish Host/Signer/Signer.csproj "$build_dir/signer" --self-contained -p:DebugType=none
     publish Host/Ctl/Ctl.csproj "$build_dir/ctl" -p:DebugType=none # NativeAOT (PublishAot in Ctl.csproj)
     from="$build_dir"
@@ -357,12 +369,12 @@ Remaining steps$where, as root:
    datacrumbsctl status
 
  Flux (system instance; see docs/flux-integration.rst if it already runs a prolog):
-   cp /etc/datacrumbs/flux/job-manager.toml /etc/flux/system/conf.d/datacrumbs.toml
-   flux config reload && flux jobtap load perilog.so   # reload alone does not load perilog.so
-   flux jobtap list | grep perilog          # the hooks are active only when this shows it
-   ln -sf /etc/datacrumbs/flux/cli/plugins/datacrumbs.py /etc/flux/cli/plugins/datacrumbs.py
+   cp /etc/datacrumbs/flux/job-manager.toml $flux_confdir/system/conf.d/datacrumbs.toml
+   $flux_cmd config reload && $flux_cmd jobtap load perilog.so   # reload alone does not load perilog.so
+   $flux_cmd jobtap list | grep perilog          # the hooks are active only when this shows it
+   ln -sf /etc/datacrumbs/flux/cli/plugins/datacrumbs.py $flux_confdir/cli/plugins/datacrumbs.py
                                             # login/submit nodes and the rank 0 node
-   # a Flux under a prefix looks in <prefix>/etc/flux/cli/plugins (/opt/flux/etc/flux/cli/plugins)
+   # $flux_confdir: what '$flux_cmd config builtin confdir' reports here (a packaged Flux: /etc/flux)
  Hosts without systemd: datacrumbsd runs the tracer itself (Backend Auto picks Process);
    start /usr/sbin/datacrumbsd from your init system as root, restarted when it exits.
  Login node (probe signer):

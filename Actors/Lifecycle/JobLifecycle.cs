@@ -178,10 +178,10 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
             _tracer = started.Unit.Name;
             _trace = TraceOrigin.Of(_environment, Now);
             started.Unit.Exited.PipeTo(Self, success: exit => new UnitExited(exit),
-                failure: e => new UnitExited(new UnitExit($"lost track of the unit: {Describe(e)}")));
+                failure: e => new UnitExited(new UnitExit($"lost track of the tracer: {Describe(e)}")));
             AwaitReady();
         });
-        Receive<UnitExited>(exited => EnterFailing(_state, $"the tracer unit ended before it was ready: {exited.Exit.Reason}"));
+        Receive<UnitExited>(exited => EnterFailing(_state, $"the tracer ended before it was ready: {exited.Exit.Reason}"));
         PrologState();
     }
 
@@ -197,7 +197,7 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
                 : $"tracing {_job} with the tracer process {_tracer}"));
             Show(new TracingShown(ShownState.Traced, Trace: _trace)); // not awaited: the job starts meanwhile
         });
-        Receive<UnitExited>(exited => EnterFailing(_state, $"the tracer unit ended before it was ready: {exited.Exit.Reason}"));
+        Receive<UnitExited>(exited => EnterFailing(_state, $"the tracer ended before it was ready: {exited.Exit.Reason}"));
         PrologState();
     }
 
@@ -423,7 +423,7 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
                 try { await action().ConfigureAwait(false); }
                 catch (Exception e) when (e is not OperationCanceledException) { problems.Add($"{what}: {Describe(e)}"); }
             }
-            if (stopUnit) await Try("stop unit", () => ports.Units.StopAsync(job, ct)).ConfigureAwait(false);
+            if (stopUnit) await Try("stop the tracer", () => ports.Units.StopAsync(job, ct)).ConfigureAwait(false);
             if (show is not null && request is not null && ports.Notices is { } notices)
                 await notices.ShowAsync(request, show).WaitAsync(ct).ConfigureAwait(false);
             await Try("remove env file", () => ports.EnvFiles.RemoveAsync(job, ct)).ConfigureAwait(false);

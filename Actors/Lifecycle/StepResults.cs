@@ -30,5 +30,5 @@ internal sealed record StepFailed(int Generation, Exception Cause) : StepResult(
 /// <summary>The state outlived its timeout.</summary>
 internal sealed record StateTimedOut(int Generation, TimeSpan After) : StepResult(Generation);
 
-/// <summary>The tracer unit ended (at any time after it started).</summary>
+/// <summary>The tracer (its systemd unit, or its process) ended, at any time after it started.</summary>
 internal sealed record UnitExited(UnitExit Exit);

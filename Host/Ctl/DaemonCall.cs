@@ -39,8 +39,8 @@ internal static class DaemonCall
                 // Whoever had a retry window learns that it was used, even if a slow machine left room for one try only.
                 if (result.Error is { } error)
                     Console.Error.WriteLine(attempt == 1 && (!result.Transient || retryFor <= TimeSpan.Zero)
-                        ? error
-                        : $"{error} (tried {attempt} {(attempt == 1 ? "time" : "times")} in {clock.Elapsed.TotalSeconds:0.#} s)");
+                        ? $"{Prefix(request)}{error}"
+                        : $"{Prefix(request)}{error} (tried {attempt} {(attempt == 1 ? "time" : "times")} in {clock.Elapsed.TotalSeconds:0.#} s)");
                 return (result.Reply, result.Exit);
             }
             await Task.Delay(pause, ct);
@@ -48,7 +48,18 @@ internal static class DaemonCall
         }
     }
 
-    /// <summary>One attempt: a reply, or the error line and exit code, and whether trying again may help.</summary>
+    /// <summary>
+    /// "datacrumbs: JOB: " for a job's request, in the one form every line uses (f58, ASCII f), so
+    /// the hooks' line in `flux dmesg` names the job even when the daemon never saw it.
+    /// </summary>
+    private static string Prefix(ControlRequest request) => request.Job switch
+    {
+        null => "datacrumbs: ",
+        var text when JobId.TryParse(text, out var id, out _) => $"datacrumbs: {id}: ",
+        var text => $"datacrumbs: {JobId.Printable(text)}: ",
+    };
+
+    /// <summary>One attempt: a reply, or the error (without the prefix) and exit code, and whether trying again may help.</summary>
     private readonly record struct Attempt(ControlReply? Reply, int Exit, string? Error, bool Transient, bool NotForThisCaller = false);
 
     private static async Task<Attempt> TryEachAsync(IReadOnlyList<string> sockets, ControlRequest request, TimeSpan timeout, CancellationToken ct)
@@ -80,20 +91,20 @@ internal static class DaemonCall
             // WouldBlock: the listen backlog is full (a burst of clients, or a user flooding the socket).
             var transient = missing || e.SocketErrorCode is SocketError.ConnectionRefused or SocketError.ConnectionReset or SocketError.WouldBlock;
             return new(null, ExitCodes.DaemonUnreachable,
-                $"datacrumbs: cannot reach the daemon at {socket}: {why} (is datacrumbsd running? see --socket)", transient,
+                $"cannot reach the daemon at {socket}: {why} (is datacrumbsd running? see --socket)", transient,
                 NotForThisCaller: missing || e.SocketErrorCode == SocketError.AccessDenied);
         }
         catch (TimeoutException e)
         {
-            return new(null, ExitCodes.NoReplyInTime, $"datacrumbs: {e.Message}", false);
+            return new(null, ExitCodes.NoReplyInTime, e.Message, false);
         }
         catch (ProtocolException e)
         {
-            return new(null, ExitCodes.Rejected, $"datacrumbs: broken reply from the daemon: {e.Message}", false);
+            return new(null, ExitCodes.Rejected, $"broken reply from the daemon: {e.Message}", false);
         }
         catch (IOException e)
         {
-            return new(null, ExitCodes.DaemonUnreachable, $"datacrumbs: lost the connection to the daemon at {socket}: {e.Message}", true);
+            return new(null, ExitCodes.DaemonUnreachable, $"lost the connection to the daemon at {socket}: {e.Message}", true);
         }
     }
 

@@ -144,6 +144,32 @@ wrapper.SetAction((parse, ct) =>
         : Call(parse, WrapperRequests.Stop(id), epilogWait, ct);
 });
 root.Subcommands.Add(wrapper);
+// asks-tracing ---------------------------------------------------------------------------------
+var asks = new Command("asks-tracing", """
+    Read a jobspec (as `flux job info ID jobspec` prints it) on standard input and tell whether it
+    asks for tracing. The hooks use it only when the daemon cannot be asked, so that a stopped daemon
+    costs nothing to jobs that did not ask. Exit 0: it asks; 1: it does not; 2: not a jobspec.
+    """);
+asks.SetAction(async (parse, ct) =>
+{
+    // A jobspec carries the job's environment; past this bound it is not read (then nobody can tell).
+    const int MaxJobspecBytes = 64 << 20;
+    using var input = new MemoryStream();
+    var buffer = new byte[81920];
+    using var stdin = Console.OpenStandardInput();
+    for (int n; (n = await stdin.ReadAsync(buffer, ct)) > 0;)
+    {
+        if (input.Length + n > MaxJobspecBytes) return Usage($"the jobspec on standard input is larger than {MaxJobspecBytes >> 20} MiB");
+        input.Write(buffer, 0, n);
+    }
+    return JobspecAsk.AsksForTracing(input.GetBuffer().AsMemory(0, (int)input.Length)) switch
+    {
+        true => 0,
+        false => 1,
+        null => Usage("standard input is not a jobspec (a JSON object)"),
+    };
+});
+root.Subcommands.Add(asks);
 root.Subcommands.Add(JobIdCommand.Create());
 root.Subcommands.Add(ProbesCommand.Create());
 

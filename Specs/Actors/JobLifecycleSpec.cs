@@ -102,7 +102,7 @@ public sealed class JobLifecycleSpec(ITestOutputHelper output) : VirtualTimeSpec
     }
 
     [Fact]
-    public void A_unit_that_dies_before_ready_fails_the_prolog_at_once_not_at_the_timeout()
+    public void A_tracer_that_dies_before_ready_fails_the_prolog_at_once_not_at_the_timeout()
     {
         _ports.On(Job, "ready", Step.Hang);
         var (_, parent) = StartProlog();
@@ -112,7 +112,7 @@ public sealed class JobLifecycleSpec(ITestOutputHelper output) : VirtualTimeSpec
 
         var failed = ExpectAnswer(Outcome.Failed);
         Assert.Equal(LifecycleState.AwaitingReady, failed.State);
-        Assert.Contains("ended before it was ready: tracer exited with code 3", failed.Message);
+        Assert.Contains("the tracer ended before it was ready: tracer exited with code 3", failed.Message);
         AwaitState(parent, LifecycleState.Failed);
         Assert.True(_ports.NothingLeft);
     }
@@ -177,7 +177,7 @@ public sealed class JobLifecycleSpec(ITestOutputHelper output) : VirtualTimeSpec
 
         var failed = ExpectAnswer(Outcome.Failed);
         Assert.Equal(LifecycleState.Stopping, failed.State);
-        Assert.Contains("could not clean up: stop unit: injected failure in stop", failed.Message);
+        Assert.Contains("could not clean up: stop the tracer: injected failure in stop", failed.Message);
         Assert.Equal(Outcome.Failed, parent.FishForMessage<JobEnded>(_ => true).Answer.Outcome);
         Assert.False(_ports.EnvFiles.ContainsKey(Job)); // everything else was still removed
     }

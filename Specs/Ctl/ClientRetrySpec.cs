@@ -81,7 +81,7 @@ public sealed class ClientRetrySpec : IDisposable
         var run = await CtlAsync(SocketPath, "epilog", "--job", "fNH", "--retry-for", "1");
 
         Assert.Equal(3, run.ExitCode);
-        Assert.Matches(@"^datacrumbs: cannot reach the daemon at \S+: no such socket \(is datacrumbsd running\? see --socket\) \(tried \d+ times? in [\d.]+ s\)$",
+        Assert.Matches(@"^datacrumbs: fNH: cannot reach the daemon at \S+: no such socket \(is datacrumbsd running\? see --socket\) \(tried \d+ times? in [\d.]+ s\)$",
             run.Stderr.Trim());
         Assert.Empty(run.Stdout);
     }

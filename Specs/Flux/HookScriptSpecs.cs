@@ -16,19 +16,23 @@ public sealed class HookScriptSpecs : IDisposable
     private static readonly string DeployDir = FindDeployDir();
     private static readonly TimeSpan Generous = TimeSpan.FromSeconds(60);
 
+    /// <summary>The stand-in client; `asks-tracing` is the real client's (REAL_CTL), reading the stand-in flux's jobspec.</summary>
     private const string FakeCtl = """
         #!/bin/bash
         dir="$(dirname "$0")"
         echo "$*" >>"$dir/calls"
+        [ "$1" = asks-tracing ] && exec "REAL_CTL" asks-tracing
         if [ "$1" = prolog ] && [ -e "$dir/hang" ]; then echo "$$" >"$dir/started"; exec sleep 1000; fi
         rc=$(cat "$dir/rc.$1" 2>/dev/null || echo 0)
         echo "datacrumbs: ${FLUX_JOB_ID}: outcome-$rc: from the fake $1"
         exit "$rc"
         """;
 
+    /// <summary>The stand-in flux: `job info ID jobspec` prints the file `jobspec` (fails without it); any other call is recorded.</summary>
     private const string FakeFlux = """
         #!/bin/bash
         dir="$(dirname "$0")"
+        if [ "$1 $2" = "job info" ]; then [ -e "$dir/jobspec" ] && exec cat "$dir/jobspec"; exit 1; fi
         printf '%s\n' "$@" >"$dir/raised"
         exit "$(cat "$dir/rc.flux" 2>/dev/null || echo 0)"
         """;
@@ -37,7 +41,7 @@ public sealed class HookScriptSpecs : IDisposable
 
     public HookScriptSpecs()
     {
-        WriteExecutable("datacrumbsctl", FakeCtl);
+        WriteExecutable("datacrumbsctl", FakeCtl.Replace("REAL_CTL", DaemonProcess.Ctl));
         WriteExecutable("flux", FakeFlux);
     }
 
@@ -48,6 +52,14 @@ public sealed class HookScriptSpecs : IDisposable
         var path = Path.Combine(_dir, name);
         File.WriteAllText(path, text.Replace("\r", "") + "\n");
         File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+    }
+
+    /// <summary>What `flux job info ID jobspec` prints: a jobspec that asks for tracing, or not.</summary>
+    private void Jobspec(string? enable)
+    {
+        var datacrumbs = enable is null ? "" : ",\"datacrumbs\":{\"enable\":\"" + enable + "\",\"probe_file\":\"/p/probes.json.gz\"}";
+        File.WriteAllText(Path.Combine(_dir, "jobspec"),
+            "{\"version\":1,\"attributes\":{\"system\":{\"cwd\":\"/home/u\",\"environment\":{\"DATACRUMBS_X\":\"1\"}" + datacrumbs + "}}}");
     }
 
     private void ClientExits(string subcommand, int code) => File.WriteAllText(Path.Combine(_dir, "rc." + subcommand), code.ToString());
@@ -79,7 +91,7 @@ public sealed class HookScriptSpecs : IDisposable
         var r = await HookAsync("datacrumbs_service_run.sh");
         Assert.Equal(0, r.ExitCode);
         OneLine(r, "datacrumbs: ƒNH: outcome-0: from the fake prolog");
-        Assert.Equal([$"prolog --timeout {TimeBudget.PrologClientWait.TotalSeconds}"], Calls);
+        Assert.Equal([$"prolog --retry-for 0 --timeout {TimeBudget.PrologClientWait.TotalSeconds}"], Calls);
         Assert.Null(Raised);
     }
 
@@ -126,7 +138,10 @@ public sealed class HookScriptSpecs : IDisposable
         ClientExits("prolog", code);
         var r = await HookAsync("datacrumbs_service_run.sh");
         Assert.Equal(0, r.ExitCode);
-        var line = $"datacrumbs: ƒNH: outcome-{code}: from the fake prolog (job runs untraced)";
+        // No jobspec to read (the stand-in flux fails): in doubt, the job asked for tracing.
+        var line = code == 3
+            ? $"datacrumbs: fNH: failed: tracing unavailable on {Environment.MachineName}: the datacrumbs daemon is not running (ƒNH: outcome-3: from the fake prolog) (job runs untraced)"
+            : $"datacrumbs: ƒNH: outcome-{code}: from the fake prolog (job runs untraced)";
         OneLine(r, line);
         Assert.NotNull(Raised);
         Assert.Equal("--message=" + line, Raised[4]);
@@ -142,7 +157,7 @@ public sealed class HookScriptSpecs : IDisposable
             ? await HookAsync("datacrumbs_service_run.sh", onFailure: "fail")
             : await HookAsync("datacrumbs_service_run.sh", null, "--on-failure=fail");
         Assert.Equal(0, r.ExitCode);
-        OneLine(r, "datacrumbs: ƒNH: outcome-3: from the fake prolog (on-failure=fail: job canceled)");
+        OneLine(r, $"datacrumbs: fNH: failed: tracing unavailable on {Environment.MachineName}: the datacrumbs daemon is not running (ƒNH: outcome-3: from the fake prolog) (on-failure=fail: job canceled)");
         Assert.Equal("--severity=0", Raised?[2]);
     }
 
@@ -197,7 +212,7 @@ public sealed class HookScriptSpecs : IDisposable
 
         Assert.Equal(143, hook.ExitCode);
         Assert.Equal("datacrumbs: fNH: prolog interrupted by SIGTERM; asked the daemon to stop tracing (epilog exit 0)\n", await stdout);
-        Assert.Equal([$"prolog --timeout {TimeBudget.PrologClientWait.TotalSeconds}", "epilog --timeout 30"], Calls);
+        Assert.Equal([$"prolog --retry-for 0 --timeout {TimeBudget.PrologClientWait.TotalSeconds}", "epilog --timeout 30"], Calls);
         await clientExited.WaitAsync(Generous); // the hanging client was killed
         Assert.Empty(Directory.GetFiles(_dir, "datacrumbs-prolog.*"));
     }
@@ -211,18 +226,23 @@ public sealed class HookScriptSpecs : IDisposable
             ["DATACRUMBSCTL"] = null, ["DATACRUMBS_FLUX"] = null, ["DATACRUMBS_ON_FAILURE"] = null,
             ["FLUX_JOB_ID"] = "ƒNH", ["TMPDIR"] = _dir, ["PATH"] = "/usr/sbin:/usr/bin:/sbin:/bin",
         };
-        ClientExits("prolog", 1);
+        // The daemon is down and the job asked: the hooks read the jobspec through --flux, then wait with --retry-for.
+        ClientExits("prolog", 3);
+        ClientExits("epilog", 3);
+        Jobspec("yes");
         var r = await Run.CommandAsync(Path.Combine(DeployDir, "datacrumbs_service_run.sh"),
             [$"--ctl={Path.Combine(_dir, "datacrumbsctl")}", "--socket=/run/x.sock", "--retry-for=2", $"--flux={Path.Combine(_dir, "flux")}",
-             "--timeout=7", "--cancel-timeout=3", "--on-failure=continue"], Generous, env);
+             "--timeout=7", "--cancel-timeout=3", "--on-failure=fail"], Generous, env);
 
         Assert.Equal(0, r.ExitCode);
-        Assert.Equal(["prolog --socket /run/x.sock --retry-for 2 --timeout 7"], Calls);
-        Assert.Equal("--severity=0", Raised?[2]); // the client's exit 1 is the daemon's fail policy
+        Assert.Equal("prolog --socket /run/x.sock --retry-for 0 --timeout 7", Calls[0]);
+        Assert.Equal("asks-tracing", Calls[1]);
+        Assert.Matches(@"^prolog --socket /run/x\.sock --retry-for 2 --timeout [1-7]$", Calls[2]);
+        Assert.Equal("--severity=0", Raised?[2]); // --on-failure=fail
         var e = await Run.CommandAsync(Path.Combine(DeployDir, "datacrumbs_service_stop.sh"),
-            [$"--ctl={Path.Combine(_dir, "datacrumbsctl")}", "--socket=/run/x.sock", "--retry-for=2", "--timeout=9"], Generous, env);
+            [$"--ctl={Path.Combine(_dir, "datacrumbsctl")}", "--socket=/run/x.sock", "--retry-for=2", "--timeout=9", $"--flux={Path.Combine(_dir, "flux")}"], Generous, env);
         Assert.Equal(0, e.ExitCode);
-        Assert.Equal("epilog --socket /run/x.sock --retry-for 2 --timeout 9", Calls[^1]);
+        Assert.Matches(@"^epilog --socket /run/x\.sock --retry-for 2 --timeout [1-9]$", Calls[^1]);
     }
 
     [Fact]
@@ -272,7 +292,7 @@ public sealed class HookScriptSpecs : IDisposable
         var r = await HookAsync("datacrumbs_service_stop.sh");
         Assert.Equal(0, r.ExitCode);
         OneLine(r, "datacrumbs: ƒNH: outcome-0: from the fake epilog");
-        Assert.Equal([$"epilog --timeout {TimeBudget.EpilogClientWait.TotalSeconds}"], Calls);
+        Assert.Equal([$"epilog --retry-for 0 --timeout {TimeBudget.EpilogClientWait.TotalSeconds}"], Calls);
         Assert.Null(Raised);
     }
 
@@ -288,6 +308,56 @@ public sealed class HookScriptSpecs : IDisposable
         Assert.Equal(exit, r.ExitCode);
         OneLine(r, $"datacrumbs: ƒNH: outcome-{code}: from the fake epilog{suffix}");
         Assert.Null(Raised);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("no")]   // upstream's CLI plugin writes {"enable":"no","probe_file":""} on every job
+    public async Task With_the_daemon_down_a_job_that_did_not_ask_passes_prolog_and_epilog_at_once_without_a_word(string? enable)
+    {
+        ClientExits("prolog", 3);
+        ClientExits("epilog", 3);
+        Jobspec(enable);
+
+        var prolog = await HookAsync("datacrumbs_service_run.sh", onFailure: "fail");
+        var epilog = await HookAsync("datacrumbs_service_stop.sh", onFailure: "fail");
+
+        Assert.Equal((0, "", ""), (prolog.ExitCode, prolog.Stdout, prolog.Stderr));
+        Assert.Equal((0, "", ""), (epilog.ExitCode, epilog.Stdout, epilog.Stderr)); // exit 1 would drain the node
+        // One call each, without the client's retry window: the daemon is not waited for.
+        Assert.Equal([$"prolog --retry-for 0 --timeout {TimeBudget.PrologClientWait.TotalSeconds}", "asks-tracing",
+                      $"epilog --retry-for 0 --timeout {TimeBudget.EpilogClientWait.TotalSeconds}", "asks-tracing"], Calls);
+        Assert.Null(Raised);
+    }
+
+    [Fact]
+    public async Task With_the_daemon_down_a_job_that_asked_waits_for_a_restart_then_is_told_tracing_is_unavailable()
+    {
+        ClientExits("prolog", 3);
+        Jobspec("yes");
+
+        var r = await HookAsync("datacrumbs_service_run.sh");
+
+        Assert.Equal(0, r.ExitCode);
+        var line = $"datacrumbs: fNH: failed: tracing unavailable on {Environment.MachineName}: the datacrumbs daemon is not running (ƒNH: outcome-3: from the fake prolog) (job runs untraced)";
+        OneLine(r, line);
+        Assert.Equal($"prolog --retry-for 0 --timeout {TimeBudget.PrologClientWait.TotalSeconds}", Calls[0]);
+        Assert.Equal("asks-tracing", Calls[1]);
+        Assert.Matches(@"^prolog --timeout \d+$", Calls[2]); // the client's own retry window, within what is left of the wait
+        Assert.Equal(3, Calls.Length);
+        Assert.Equal(["job", "raise", "--severity=1", "--type=datacrumbs", "--message=" + line, "ƒNH"], Raised ?? []);
+    }
+
+    [Fact]
+    public async Task A_daemon_that_answers_is_asked_once_and_the_jobspec_is_not_read()
+    {
+        ClientExits("prolog", 10);
+        Jobspec(null); // would let the job pass silently, were it read
+
+        var r = await HookAsync("datacrumbs_service_run.sh");
+
+        OneLine(r, "datacrumbs: ƒNH: outcome-10: from the fake prolog (job runs untraced)");
+        Assert.Equal([$"prolog --retry-for 0 --timeout {TimeBudget.PrologClientWait.TotalSeconds}"], Calls);
     }
 
     [Fact]

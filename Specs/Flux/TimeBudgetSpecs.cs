@@ -19,6 +19,7 @@ public sealed class TimeBudgetSpecs
 {
     private static readonly string RunHook = File.ReadAllText(Checkout.File("deploy", "flux", "datacrumbs_service_run.sh"));
     private static readonly string StopHook = File.ReadAllText(Checkout.File("deploy", "flux", "datacrumbs_service_stop.sh"));
+    private static readonly string HookArgs = File.ReadAllText(Checkout.File("deploy", "flux", "datacrumbs_hook_args.sh"));
     private static readonly string Toml = File.ReadAllText(Checkout.File("deploy", "flux", "job-manager.toml"));
     private static readonly string TracerUnit = File.ReadAllText(Checkout.File("deploy", "systemd", "datacrumbs@.service"));
 
@@ -44,10 +45,11 @@ public sealed class TimeBudgetSpecs
     {
         var wait = Seconds(RunHook, @"DATACRUMBS_PROLOG_TIMEOUT:-(\d+)");
         var (backstop, backstopKill) = Backstop(RunHook);
-        var raise = Seconds(RunHook, @"readonly raise_timeout=(\d+)");
-        var raiseKill = Seconds(RunHook, @"timeout -k (\d+) ""\$raise_timeout""");
-        // The client (with timeout(1) behind it), then `flux getattr rank` and `flux job raise`.
-        var longestHook = wait + backstop + backstopKill + 2 * (raise + raiseKill);
+        var flux = Seconds(HookArgs, @"readonly flux_timeout=(\d+)");
+        var fluxKill = Seconds(RunHook, @"timeout -k (\d+) ""\$flux_timeout""");
+        // The client (with timeout(1) behind it; when the daemon is down, a second call gets what is
+        // left of the wait), then `flux job info` (daemon down), `flux getattr rank` and `flux job raise`.
+        var longestHook = wait + backstop + backstopKill + 3 * (flux + fluxKill);
         var fluxTimeout = FluxDuration(TomlValue("job-manager.prolog", "timeout"));
         Assert.True(longestHook < fluxTimeout, $"the prolog hook may take {longestHook.TotalSeconds} s, Flux's prolog timeout is {fluxTimeout.TotalSeconds} s");
 
@@ -62,7 +64,10 @@ public sealed class TimeBudgetSpecs
     {
         var wait = Seconds(StopHook, @"DATACRUMBS_EPILOG_TIMEOUT:-(\d+)");
         var (backstop, backstopKill) = Backstop(StopHook);
-        var longestHook = wait + backstop + backstopKill;
+        var flux = Seconds(HookArgs, @"readonly flux_timeout=(\d+)");
+        var fluxKill = Seconds(HookArgs, @"timeout -k (\d+) ""\$flux_timeout""");
+        // The client, and `flux job info` when the daemon is down.
+        var longestHook = wait + backstop + backstopKill + flux + fluxKill;
         var fluxTimeout = FluxDuration(TomlValue("job-manager.epilog", "timeout"));
         Assert.True(longestHook < fluxTimeout, $"the epilog hook may take {longestHook.TotalSeconds} s, Flux's epilog timeout is {fluxTimeout.TotalSeconds} s");
     }

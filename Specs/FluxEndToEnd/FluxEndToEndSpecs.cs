@@ -243,7 +243,7 @@ public sealed class FluxEndToEndSpecs(ContinueNode fixture) : IClassFixture<Cont
 
         Assert.Equal(0, prolog.ExitCode); // under fail too: the fatal exception cancels the job, no node is drained
         OneLine(prolog);
-        Assert.Contains("cannot reach the daemon", prolog.Stdout);
+        Assert.StartsWith($"datacrumbs: {job}: cannot reach the daemon", prolog.Stdout); // the job named, in the one form
         Assert.Contains("no such socket", prolog.Stdout);
         var raise = Assert.Single(_node.RaisesFor(id));
         Assert.Equal("--message=" + prolog.Stdout.TrimEnd('\n'), raise[4]);
@@ -261,7 +261,7 @@ public sealed class FluxEndToEndSpecs(ContinueNode fixture) : IClassFixture<Cont
         // The epilog cannot confirm anything either: it only drains the node under fail.
         var epilog = await _node.EpilogAsync(id, policy, nowhere);
         Assert.Equal(epilogExit, epilog.ExitCode);
-        Assert.Contains("cannot reach the daemon", epilog.Stdout);
+        Assert.StartsWith($"datacrumbs: {job}: cannot reach the daemon", epilog.Stdout);
         Assert.Empty(Directory.EnumerateFileSystemEntries(_node.HookTmp));
     }
 }

@@ -144,19 +144,74 @@ public sealed class InstallScriptSpecs : IDisposable
         Assert.Contains("--flux: unusable path '/opt/fl\"ux'", r.Stderr);
     }
 
+    private const string SharedFlux = "/opt/flux/bin/flux";
+
+    private static void RequireSharedFlux()
+    {
+        if (File.Exists(SharedFlux)) return;
+        Assert.False(Environment.GetEnvironmentVariable("CI") == "true", "CI=true and no real Flux at /opt/flux (.ci/run installs it)");
+        Skip.If(true, "no real Flux at /opt/flux (.ci/run installs it with ../shared/tools/flux/install.sh)");
+    }
+
     [SkippableFact]
     public async Task The_shared_Flux_under_opt_flux_is_found_without_an_option()
     {
-        if (!File.Exists("/opt/flux/bin/flux"))
-        {
-            Assert.False(Environment.GetEnvironmentVariable("CI") == "true", "CI=true and no real Flux at /opt/flux (.ci/run installs it)");
-            Skip.If(true, "no real Flux at /opt/flux (.ci/run installs it with ../shared/tools/flux/install.sh)");
-        }
+        RequireSharedFlux();
 
         var r = await InstallDetectingFluxAsync("--from", From, "--standin-tracer");
 
         Assert.Equal(0, r.ExitCode);
         Assert.Contains("\"FluxCommand\": \"/opt/flux/bin/flux\",", File.ReadAllText(At("/etc/datacrumbs/datacrumbsd.json")));
+    }
+
+    [SkippableFact]
+    public async Task The_printed_steps_put_the_plugin_and_the_TOML_where_the_shared_Flux_looks_and_the_installed_plugin_loads_there()
+    {
+        RequireSharedFlux();
+
+        var r = await InstallDetectingFluxAsync("--from", From, "--standin-tracer");
+
+        Assert.Equal(0, r.ExitCode);
+        // flux.cli.plugin searches <confdir>/cli/plugins, confdir from the Flux's own build (conf_builtin).
+        var confdir = (await Run.CommandAsync(SharedFlux, ["python", "-c", "from flux.conf_builtin import conf_builtin_get as g; print(g('confdir'))"],
+            TimeSpan.FromMinutes(2), new Dictionary<string, string?> { ["PATH"] = "/usr/bin:/bin" })).EnsureSuccess("flux python").Stdout.Trim();
+        Assert.Equal("/opt/flux/etc/flux", confdir);
+        Assert.Contains($"ln -sf /etc/datacrumbs/flux/cli/plugins/datacrumbs.py {confdir}/cli/plugins/datacrumbs.py", r.Stdout);
+        Assert.Contains($"cp /etc/datacrumbs/flux/job-manager.toml {confdir}/system/conf.d/datacrumbs.toml", r.Stdout);
+        Assert.Contains($"{SharedFlux} config reload && {SharedFlux} jobtap load perilog.so", r.Stdout);
+        // What that link points at is a plugin this Flux loads: its options appear with only that directory searched.
+        var help = (await Run.CommandAsync(SharedFlux, ["run", "--help"], TimeSpan.FromMinutes(2), new Dictionary<string, string?>
+        {
+            ["PATH"] = "/usr/bin:/bin", ["FLUX_CLI_PLUGINPATH"] = null, ["FLUX_CLI_PLUGINPATH_OVERRIDE"] = At("/etc/datacrumbs/flux/cli/plugins"),
+        })).EnsureSuccess("flux run --help");
+        Assert.Contains("--datacrumbs-enable", help.Stdout);
+        Assert.Contains("--datacrumbs-probe-file", help.Stdout);
+    }
+
+    [Fact]
+    public async Task The_printed_secret_step_never_overwrites_a_secret_and_the_steps_state_the_real_AllowedCallers_default_and_hosts_without_systemd()
+    {
+        var r = await InstallAsync("--from", From, "--standin-tracer", "--dry-run");
+        Assert.Equal(0, r.ExitCode);
+        var lines = r.Stdout.Split('\n');
+        const string Secret = "/usr/local/share/datacrumbs/data/.datacrumbs-probe-secret";
+        var at = Array.FindIndex(lines, l => l.TrimStart().StartsWith($"s={Secret}", StringComparison.Ordinal));
+        Assert.True(at >= 0, r.Stdout);
+        var secret = Path.Combine(_dir, "data", ".datacrumbs-probe-secret");
+        // The two printed lines as an admin pastes them, aimed at this spec's directory.
+        var step = string.Join('\n', lines[at].Replace(Secret, secret, StringComparison.Ordinal), lines[at + 1]);
+
+        (await Run.CommandAsync("bash", "-c", step)).EnsureSuccess("the printed secret step, no secret yet");
+        var made = await File.ReadAllTextAsync(secret);
+        Assert.Matches("^[0-9a-f]{64}$", made);
+        Assert.Equal("400", Mode(secret));
+        (await Run.CommandAsync("bash", "-c", step)).EnsureSuccess("the printed secret step, run again");
+        Assert.Equal(made, await File.ReadAllTextAsync(secret)); // a re-run keeps the secret every signed file depends on
+
+        Assert.DoesNotContain("/dev/null", r.Stdout); // the old step that emptied the key file: install ... /dev/null ...
+        Assert.Contains("(the daemon's built-in default is none: root only)", r.Stdout);
+        Assert.Empty(new DaemonOptions().AllowedCallers); // ... which is true
+        Assert.Contains("Hosts without systemd: datacrumbsd runs the tracer itself", r.Stdout);
     }
 
     [Fact]

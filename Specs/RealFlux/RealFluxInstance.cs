@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Datacrumbs.Messages.Unix;
 using Datacrumbs.Messages.Probes;
 using Datacrumbs.Specs.FluxEndToEnd;
@@ -35,7 +34,7 @@ public sealed class RealFluxInstance : IAsyncLifetime
 
     private const string MachineLock = "/run/lock/datacrumbs-realflux-specs.lock";
     private string? _missing;
-    private Process? _lockHolder;
+    private HeldFileLock? _machineLock;
 
     /// <summary>The daemon of every user's jobs but <see cref="FailUser"/>'s: policy Continue.</summary>
     public DaemonProcess Daemon { get; private set; } = null!;
@@ -50,6 +49,20 @@ public sealed class RealFluxInstance : IAsyncLifetime
     /// <summary>A job command printing "ready JOB" when the job's ready file is on its node, else "MISSING JOB".</summary>
     public string ReadyCheck { get; private set; } = "";
     public static string PluginDir => Path.Combine(FluxNode.DeployDir, "cli", "plugins");
+    /// <summary>While this file exists the hooks are pointed at a socket no daemon serves: a node whose daemon is stopped.</summary>
+    private string DownMarker { get; set; } = "";
+
+    /// <summary>Until disposed, every node's hooks find no daemon, as with `systemctl stop datacrumbsd`.</summary>
+    public IDisposable DaemonStopped()
+    {
+        File.WriteAllText(DownMarker, "");
+        return new Undo(() => File.Delete(DownMarker));
+    }
+
+    private sealed class Undo(Action undo) : IDisposable
+    {
+        public void Dispose() => undo();
+    }
 
     public async Task InitializeAsync()
     {
@@ -92,11 +105,13 @@ public sealed class RealFluxInstance : IAsyncLifetime
 
         // The hooks as flux-imp runs them, told only where this test's client and daemons are.
         // FailUser's jobs go to the daemon whose policy is Fail, everyone else's to Continue.
+        DownMarker = Path.Combine(work, "daemon-down");
         var router = Path.Combine(work, "hook-router");
         await File.WriteAllTextAsync(router, $$"""
             #!/bin/bash
             socket="{{Daemon.Socket}}"
             [ "${FLUX_JOB_USERID:-}" = "{{UnixAccounts.LookupUid(FailUser)}}" ] && socket="{{FailDaemon.Socket}}"
+            [ -e "{{DownMarker}}" ] && socket="{{Path.Combine(work, "no-daemon.sock")}}"
             exec "{{FluxNode.DeployDir}}/$1" --ctl="{{DaemonProcess.Ctl}}" --socket="$socket"
 
             """);
@@ -109,20 +124,26 @@ public sealed class RealFluxInstance : IAsyncLifetime
 
     /// <summary>
     /// The instance, its IMP configuration and its run directory are the machine's: a second suite
-    /// (another checkout, another engineer) waits here until the first one is done. flock(1) holds the
-    /// lock while its cat reads our stdin, so the lock ends with this process, however it ends.
+    /// (another checkout, another engineer) waits here, for up to an hour, until the first one is done.
     /// </summary>
     private async Task TakeMachineLockAsync()
     {
-        var psi = new ProcessStartInfo("flock")
+        try { _machineLock = await HeldFileLock.TakeAsync(MachineLock, TimeSpan.FromHours(1)); }
+        catch (InvalidOperationException e)
         {
-            RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
-        };
-        foreach (var a in new[] { "--exclusive", "--wait", "3600", MachineLock, "sh", "-c", "echo locked; exec cat" }) psi.ArgumentList.Add(a);
-        _lockHolder = Process.Start(psi) ?? throw new InvalidOperationException("could not start flock");
-        var line = await _lockHolder.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromMinutes(61));
-        if (line != "locked")
-            throw new InvalidOperationException($"another suite held the real Flux ({MachineLock}) for an hour: {await _lockHolder.StandardError.ReadToEndAsync()}");
+            throw new InvalidOperationException($"another suite held the real Flux ({MachineLock}) for an hour: {e.Message}", e);
+        }
+    }
+
+    /// <summary>
+    /// A crash of the policy-Continue daemon and its restart, as systemd's Restart=on-failure would
+    /// do it: SIGKILL (no shutdown path runs), then another daemon on the same run dir and
+    /// configuration, so the hooks reach it on the same socket. Returns once the new one serves.
+    /// </summary>
+    public async Task KillAndRestartDaemonAsync()
+    {
+        Daemon.Kill();
+        Daemon = await Daemon.RestartAsync();
     }
 
     /// <summary>Skips the spec when there is no real Flux, saying why; under CI=true that is a failure.</summary>
@@ -163,11 +184,6 @@ public sealed class RealFluxInstance : IAsyncLifetime
         await FailDaemon.DisposeAsync();
         await Daemon.DisposeAsync();
         Daemon.DeleteWorkDir();
-        if (_lockHolder is not null)
-        {
-            _lockHolder.StandardInput.Close();   // cat ends, flock releases the machine's real Flux
-            await _lockHolder.WaitForExitAsync().WaitAsync(Generous);
-            _lockHolder.Dispose();
-        }
+        if (_machineLock is not null) await _machineLock.DisposeAsync();
     }
 }

@@ -157,7 +157,8 @@ public sealed class SystemdDaemonSpec(SystemdDaemonFixture node) : IClassFixture
 
         Assert.Equal(Outcome.Failed, reply.Outcome);
         Assert.Equal(LifecycleState.AwaitingReady, reply.State);
-        Assert.Contains("ended before it was ready", reply.Message);
+        // Under systemd the cause names the unit, where the sysadmin looks next.
+        Assert.Contains($"the tracer ended before it was ready: {JobNames.Unit(job)} failed", reply.Message);
         Assert.Contains("status 3", reply.Message);
         Assert.DoesNotContain("timed out", reply.Message); // not the ready timeout: the unit's exit
         Assert.Equal(Outcome.Stopped, (await node.EpilogAsync(job)).Outcome);

@@ -11,10 +11,17 @@
 #                         daemon restarts (default: datacrumbsctl's own, 15)
 #   --on-failure=POLICY   DATACRUMBS_ON_FAILURE: continue|fail (default continue)
 #   --timeout=SECONDS     seconds to wait for the daemon (each hook's own default)
+#   --flux=PATH           DATACRUMBS_FLUX: flux command for job exceptions and, when the
+#                         daemon cannot be asked, the jobspec (default: flux on PATH, else
+#                         <prefix>/bin/flux of the Flux named by FLUX_EXEC_PATH, as under
+#                         flux-imp with /opt/flux)
 
 ctl="${DATACRUMBSCTL:-/usr/bin/datacrumbsctl}"
 socket="${DATACRUMBS_SOCKET:-}"
 retry_for="${DATACRUMBS_RETRY_FOR:-}"
+flux="${DATACRUMBS_FLUX:-}"
+# Seconds for each flux command the hooks run (job raise, getattr, job info).
+readonly flux_timeout=10
 policy="${DATACRUMBS_ON_FAILURE:-continue}"
 # The job id in the one form of every datacrumbs message: f58 with an ASCII f.
 job="${FLUX_JOB_ID:-unknown-job}"
@@ -30,6 +37,7 @@ shared_option() {
         --socket=*) socket="${1#*=}" ;;
         --retry-for=*) retry_for="${1#*=}" ;;
         --timeout=*) wait_s="${1#*=}" ;;
+        --flux=*) flux="${1#*=}" ;;
         *) return 1 ;;
     esac
 }
@@ -49,6 +57,57 @@ check_settings() {
     done
     ctl_opts=()
     [ -n "$socket" ] && ctl_opts+=(--socket "$socket")
-    [ -n "$retry_for" ] && ctl_opts+=(--retry-for "$retry_for")
+    retry_opts=()
+    [ -n "$retry_for" ] && retry_opts+=(--retry-for "$retry_for")
     return 0
+}
+
+# flux-imp's PATH lacks a Flux installed under a prefix; FLUX_EXEC_PATH names its libexec.
+find_flux() {
+    local dir
+    [ -n "$flux" ] && return
+    if command -v flux >/dev/null 2>&1; then flux=flux; return; fi
+    local IFS=:
+    for dir in ${FLUX_EXEC_PATH:-}; do
+        case "$dir" in
+            */libexec/flux/cmd)
+                if [ -x "${dir%/libexec/flux/cmd}/bin/flux" ]; then flux="${dir%/libexec/flux/cmd}/bin/flux"; return; fi ;;
+        esac
+    done
+    flux=flux
+}
+
+# Flux commands as the instance owner: under flux-imp the hook is root, which a multi-user
+# instance admits only with access.allow-root-owner; its owner (FLUX_OWNER_USERID) it always
+# admits, and the owner may read and raise exceptions on every job.
+as_owner() {
+    local owner="${FLUX_OWNER_USERID:-}" gid
+    case "$owner" in ''|0|*[!0-9]*) "$@"; return ;; esac
+    [ "$(id -u)" = 0 ] || { "$@"; return; }
+    gid="$(getent passwd "$owner" | cut -d: -f4)"
+    setpriv --reuid="$owner" --regid="${gid:-$(id -g)}" --clear-groups -- "$@"
+}
+
+# job_asked: whether the job asked for tracing, from its jobspec. Only for when the daemon
+# cannot be asked (the daemon reads the jobspec otherwise): a job that did not ask then passes
+# with no word. Succeeds when it asked and when nobody can tell (in doubt, it asked).
+asked=""
+job_asked() {
+    local spec rc=0
+    if [ -z "$asked" ]; then
+        find_flux
+        if spec="$(as_owner timeout -k 2 "$flux_timeout" "$flux" job info "${FLUX_JOB_ID:-$job}" jobspec 2>/dev/null)"; then
+            printf '%s' "$spec" | "$ctl" asks-tracing >/dev/null 2>&1 || rc=$?
+        fi
+        asked=yes
+        [ "$rc" -eq 1 ] && asked=no
+    fi
+    [ "$asked" = yes ]
+}
+
+# daemon_down STARTED: the client's last exit (rc) says the daemon is not there now: not
+# reachable (3), or "unavailable" (5: restarting, or shutting down) sooner than the wait that
+# began at STARTED (bash's SECONDS) could have run out.
+daemon_down() {
+    [ "$rc" = 3 ] || { [ "$rc" = 5 ] && [ $((SECONDS - $1)) -lt "$wait_s" ]; }
 }

@@ -14,8 +14,8 @@
 # and the defaults need none.
 # Environment (from the job-manager): FLUX_JOB_ID (f58, either prefix),
 # FLUX_JOB_USERID, FLUX_URI, FLUX_JOB_RANKS; datacrumbsctl reads the first three itself.
-# Settings (option, or environment); --ctl, --socket, --retry-for and --on-failure are
-# read by datacrumbs_hook_args.sh, which both hooks source from their own directory:
+# Settings (option, or environment); --ctl, --socket, --retry-for, --flux, --on-failure and
+# --timeout are read by datacrumbs_hook_args.sh, which both hooks source from their own directory:
 #   --ctl=PATH                  DATACRUMBSCTL: client path (default /usr/bin/datacrumbsctl)
 #   --socket=PATH               DATACRUMBS_SOCKET: the daemon's socket (default: the client's)
 #   --retry-for=SECONDS         DATACRUMBS_RETRY_FOR: seconds the client keeps trying while
@@ -32,9 +32,14 @@
 #                               its state timeouts resolve 10 + write-env 5 + start 30 +
 #                               ready 120, a failure's cleanup (stop) 330, margins 10; see
 #                               Messages/Jobs/TimeBudget.cs). Keep the job-manager prolog
-#                               timeout above this plus 40 s (client backstop, flux calls).
+#                               timeout above this plus 55 s (client backstop, flux calls).
 #   --cancel-timeout=SECONDS    DATACRUMBS_CANCEL_TIMEOUT: seconds for the cleanup after
 #                               SIGTERM (default 30; keep the job-manager kill-timeout above).
+#
+# A down daemon (stopped, or restarting) costs a job that did not ask for tracing nothing: the
+# first call to the client does not retry; when it finds no daemon, the hook reads the job's
+# jobspec (as the instance owner) and lets such a job pass without a word. A job that asked
+# waits for the daemon within what is left of --timeout, then is told "tracing unavailable".
 #
 # The job's user hears of a failure through a job exception, once per job: the prolog of
 # the job's first rank (FLUX_JOB_RANKS) raises it; the others only log. Policy fail: a
@@ -50,8 +55,6 @@ hook_args="$(dirname "$(readlink -f "$0")")/datacrumbs_hook_args.sh"
 [ -r "$hook_args" ] || { echo "datacrumbs: ${FLUX_JOB_ID:-unknown-job}: prolog hook: $hook_args is missing (install it beside the hook)"; exit 1; }
 # shellcheck source=datacrumbs_hook_args.sh
 . "$hook_args"
-flux="${DATACRUMBS_FLUX:-}"
-readonly raise_timeout=10
 cancel_s="${DATACRUMBS_CANCEL_TIMEOUT:-30}"
 client=""
 out=""
@@ -67,39 +70,12 @@ EOF
 for arg in "$@"; do
     shared_option "$arg" && continue
     case "$arg" in
-        --flux=*) flux="${arg#*=}" ;;
         --cancel-timeout=*) cancel_s="${arg#*=}" ;;
         -h|--help) usage; exit 0 ;;
         *) say "prolog hook: unknown argument '$arg' (see --help)"; exit 1 ;;
     esac
 done
 check_settings "$wait_s" "$cancel_s" || exit 1
-
-# flux-imp's PATH lacks a Flux installed under a prefix; FLUX_EXEC_PATH names its libexec.
-find_flux() {
-    local dir
-    [ -n "$flux" ] && return
-    if command -v flux >/dev/null 2>&1; then flux=flux; return; fi
-    local IFS=:
-    for dir in ${FLUX_EXEC_PATH:-}; do
-        case "$dir" in
-            */libexec/flux/cmd)
-                if [ -x "${dir%/libexec/flux/cmd}/bin/flux" ]; then flux="${dir%/libexec/flux/cmd}/bin/flux"; return; fi ;;
-        esac
-    done
-    flux=flux
-}
-
-# Flux commands as the instance owner: under flux-imp the hook is root, which a multi-user
-# instance admits only with access.allow-root-owner; its owner (FLUX_OWNER_USERID) it always
-# admits, and the owner may raise exceptions on every job.
-as_owner() {
-    local owner="${FLUX_OWNER_USERID:-}" gid
-    case "$owner" in ''|0|*[!0-9]*) "$@"; return ;; esac
-    [ "$(id -u)" = 0 ] || { "$@"; return; }
-    gid="$(getent passwd "$owner" | cut -d: -f4)"
-    setpriv --reuid="$owner" --regid="${gid:-$(id -g)}" --clear-groups -- "$@"
-}
 
 # Whether this prolog runs on the job's first rank, the one that tells the user. No
 # variable names a prolog's rank: the local broker knows it. In doubt, tell the user.
@@ -108,7 +84,7 @@ first_rank() {
     first="${first#[}"
     first="${first%%[-,]*}"
     case "$first" in ''|*[!0-9]*) return 0 ;; esac
-    mine="$(as_owner timeout -k 2 "$raise_timeout" "$flux" getattr rank 2>/dev/null)" || return 0
+    mine="$(as_owner timeout -k 2 "$flux_timeout" "$flux" getattr rank 2>/dev/null)" || return 0
     [ "$mine" = "$first" ]
 }
 
@@ -123,7 +99,7 @@ raise() {
         echo "$note"
         return 0
     fi
-    as_owner timeout -k 2 "$raise_timeout" "$flux" job raise --severity="$severity" --type=datacrumbs \
+    as_owner timeout -k 2 "$flux_timeout" "$flux" job raise --severity="$severity" --type=datacrumbs \
         --message="$note" "${FLUX_JOB_ID:-$job}" >/dev/null 2>&1 || rc=$?
     if [ "$rc" -eq 0 ]; then
         echo "$note"
@@ -143,6 +119,7 @@ cancel_job() {
 # The daemon could not be asked: apply this hook's own policy.
 unreachable() {
     local line="$1"
+    job_asked || exit 0
     [ "$policy" = fail ] && cancel_job "$line"
     raise 1 "$line (job runs untraced)"
     exit 0
@@ -157,7 +134,7 @@ on_signal() {
     local sig="$1" rc=0
     trap '' TERM INT
     [ -n "$client" ] && kill -TERM "$client" 2>/dev/null
-    timeout -k 2 "$cancel_s" "$ctl" epilog "${ctl_opts[@]}" --timeout "$cancel_s" >/dev/null 2>&1 || rc=$?
+    timeout -k 2 "$cancel_s" "$ctl" epilog "${ctl_opts[@]}" "${retry_opts[@]}" --timeout "$cancel_s" >/dev/null 2>&1 || rc=$?
     cleanup
     say "prolog interrupted by SIG$sig; asked the daemon to stop tracing (epilog exit $rc)"
     exit 143
@@ -165,20 +142,34 @@ on_signal() {
 trap 'on_signal TERM' TERM
 trap 'on_signal INT' INT
 
-out="$(mktemp "${TMPDIR:-/tmp}/datacrumbs-prolog.XXXXXX" 2>/dev/null)" || out=""
+# Asks the daemon; sets rc and line (the client's first line). In the background and waited
+# for, so that a signal runs the trap at once. timeout(1) is a backstop behind the client's
+# own --timeout, in case the client wedges.
+ask_daemon() {
+    rc=0
+    line=""
+    out="$(mktemp "${TMPDIR:-/tmp}/datacrumbs-prolog.XXXXXX" 2>/dev/null)" || out=""
+    timeout -k 5 "$((wait_s + 10))" "$ctl" prolog "${ctl_opts[@]}" "$@" --timeout "$wait_s" \
+        >"${out:-/dev/null}" 2>&1 </dev/null &
+    client=$!
+    wait "$client" || rc=$?
+    client=""
+    [ -n "$out" ] && IFS= read -r line <"$out"
+    cleanup
+}
 
-# In the background and waited for, so that a signal runs the trap at once.
-# timeout(1) is a backstop behind the client's own --timeout, in case the client wedges.
-timeout -k 5 "$((wait_s + 10))" "$ctl" prolog "${ctl_opts[@]}" --timeout "$wait_s" \
-    >"${out:-/dev/null}" 2>&1 </dev/null &
-client=$!
-rc=0
-wait "$client" || rc=$?
-client=""
-
-line=""
-[ -n "$out" ] && IFS= read -r line <"$out"
-cleanup
+# First without the client's retry: while the daemon is down (stopped, or restarting), a job
+# that did not ask for tracing passes at once and without a word. Only a job that asked reads
+# its jobspec here and waits for a restarting daemon, within what is left of the wait.
+started=$SECONDS
+ask_daemon --retry-for 0
+if daemon_down "$started"; then
+    job_asked || exit 0
+    wait_s=$((wait_s - (SECONDS - started)))
+    [ "$wait_s" -gt 0 ] || wait_s=1
+    ask_daemon "${retry_opts[@]}"
+    [ "$rc" = 3 ] && line="datacrumbs: $job: failed: tracing unavailable on $(uname -n): the datacrumbs daemon is not running (${line#datacrumbs: })"
+fi
 
 case "$rc" in
     0)  [ -n "$line" ] && echo "$line"; exit 0 ;;

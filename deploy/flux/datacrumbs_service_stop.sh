@@ -25,8 +25,12 @@
 #                               (default 685, datacrumbsctl's own: a restart retried for 15,
 #                               a failed prolog's cleanup 330 then the stop 330, margins 10;
 #                               see Messages/Jobs/TimeBudget.cs). Keep the job-manager epilog
-#                               timeout above this plus 15 s (the client's backstop).
-# A job that did not ask for tracing leaves no line at all.
+#                               timeout above this plus 15 s (the client's backstop) plus
+#                               12 s (reading the jobspec when the daemon is down).
+#   --flux=PATH                 DATACRUMBS_FLUX: flux command that reads the jobspec when the
+#                               daemon cannot be asked (default: as the prolog finds it)
+# A job that did not ask for tracing leaves no line at all, even when the daemon is down:
+# the hook then reads the job's jobspec (as the instance owner) and ends at once.
 set -u
 
 hook=epilog
@@ -42,7 +46,7 @@ out=""
 usage() {
     cat <<EOF
 usage: $0 [--on-failure=continue|fail] [--ctl=PATH] [--socket=PATH] [--retry-for=SECONDS]
-          [--timeout=SECONDS]
+          [--timeout=SECONDS] [--flux=PATH]
 Flux job-manager epilog: stop DataCrumbs tracing for \$FLUX_JOB_ID on this node.
 EOF
 }
@@ -59,7 +63,7 @@ check_settings "$wait_s" || exit 1
 cleanup() { [ -n "$out" ] && rm -f -- "$out"; }
 
 # The epilog timed out (SIGTERM from Flux): stop waiting and go. The daemon carries on
-# stopping the unit on its own; `datacrumbsctl status` shows what is left.
+# stopping the tracer on its own; `datacrumbsctl status` shows what is left.
 on_signal() {
     trap '' TERM INT
     [ -n "$client" ] && kill -TERM "$client" 2>/dev/null
@@ -72,6 +76,7 @@ trap 'on_signal INT' INT
 
 # The daemon could not confirm the stop: apply this hook's own policy.
 not_confirmed() {
+    job_asked || exit 0
     if [ "$policy" = fail ]; then
         echo "$1 (on-failure=fail: node drained)"
         exit 1
@@ -80,18 +85,31 @@ not_confirmed() {
     exit 0
 }
 
-out="$(mktemp "${TMPDIR:-/tmp}/datacrumbs-epilog.XXXXXX" 2>/dev/null)" || out=""
+# Asks the daemon; sets rc and line (the client's first line). In the background and waited
+# for, so that a signal runs the trap at once. timeout(1) is a backstop behind the client.
+ask_daemon() {
+    rc=0
+    line=""
+    out="$(mktemp "${TMPDIR:-/tmp}/datacrumbs-epilog.XXXXXX" 2>/dev/null)" || out=""
+    timeout -k 5 "$((wait_s + 10))" "$ctl" epilog "${ctl_opts[@]}" "$@" --timeout "$wait_s" \
+        >"${out:-/dev/null}" 2>&1 </dev/null &
+    client=$!
+    wait "$client" || rc=$?
+    client=""
+    [ -n "$out" ] && IFS= read -r line <"$out"
+    cleanup
+}
 
-timeout -k 5 "$((wait_s + 10))" "$ctl" epilog "${ctl_opts[@]}" --timeout "$wait_s" \
-    >"${out:-/dev/null}" 2>&1 </dev/null &
-client=$!
-rc=0
-wait "$client" || rc=$?
-client=""
-
-line=""
-[ -n "$out" ] && IFS= read -r line <"$out"
-cleanup
+# As in the prolog: first without the client's retry, so that while the daemon is down a job
+# that did not ask for tracing ends at once and without a word.
+started=$SECONDS
+ask_daemon --retry-for 0
+if daemon_down "$started"; then
+    job_asked || exit 0
+    wait_s=$((wait_s - (SECONDS - started)))
+    [ "$wait_s" -gt 0 ] || wait_s=1
+    ask_daemon "${retry_opts[@]}"
+fi
 
 case "$rc" in
     0)  [ -n "$line" ] && echo "$line"; exit 0 ;;

@@ -21,7 +21,13 @@ internal static partial class Libc
     public static partial int pidfd_open(int pid, uint flags);
 
     [LibraryImport("libc", SetLastError = true)]
-    public static partial int poll(ref PollFd fds, nuint count, int timeoutMs);
+    public static partial int poll(Span<PollFd> fds, nuint count, int timeoutMs);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int eventfd(uint initialValue, int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint write(int fd, in ulong value, nuint count);
 
     [LibraryImport("libc")]
     public static partial int close(int fd);
@@ -30,6 +36,8 @@ internal static partial class Libc
     public static partial int getpgid(int pid);
 
     public const short POLLIN = 1;
+    public const int EFD_CLOEXEC = 0x80000;
+    public const int EINTR = 4;
 
     [StructLayout(LayoutKind.Sequential)]
     public struct PollFd

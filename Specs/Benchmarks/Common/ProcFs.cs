@@ -38,5 +38,39 @@ public static class ProcFs
         return string.Join(", ", kinds.OrderByDescending(k => k.Value).Select(k => $"{k.Key} {k.Value}"));
     }
 
+    /// <summary>
+    /// Context switches (voluntary and involuntary) of each thread, keyed by thread id and start
+    /// time so that a reused id is a different thread: the wakeups of a process, counted as issue 16 does.
+    /// </summary>
+    public static Dictionary<(int Tid, long Start), long> ThreadSwitches(int pid)
+    {
+        var threads = new Dictionary<(int, long), long>();
+        foreach (var dir in Directory.EnumerateDirectories($"/proc/{pid}/task"))
+        {
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                var start = long.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[19], System.Globalization.CultureInfo.InvariantCulture);
+                var switches = File.ReadLines(Path.Combine(dir, "status"))
+                    .Where(line => line.StartsWith("voluntary_ctxt_switches:", StringComparison.Ordinal) || line.StartsWith("nonvoluntary_ctxt_switches:", StringComparison.Ordinal))
+                    .Sum(line => long.Parse(line[(line.IndexOf(':') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
+                threads[(int.Parse(Path.GetFileName(dir), System.Globalization.CultureInfo.InvariantCulture), start)] = switches;
+            }
+            catch (IOException) { } // the thread ended while we read it
+        }
+        return threads;
+    }
+
+    /// <summary>Wakeups per second of a process over a window, summed over the threads alive the whole window.</summary>
+    public static async Task<double> WakeupsPerSecondAsync(int pid, TimeSpan window)
+    {
+        var before = ThreadSwitches(pid);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await Task.Delay(window); // the measurement window
+        var after = ThreadSwitches(pid);
+        var seconds = clock.Elapsed.TotalSeconds;
+        return after.Where(t => before.ContainsKey(t.Key)).Sum(t => t.Value - before[t.Key]) / seconds;
+    }
+
     public static string Text(string file) => File.Exists(file) ? File.ReadAllText(file).Trim() : "";
 }

@@ -1,3 +1,4 @@
+using Datacrumbs.Messages.Jobs;
 using Datacrumbs.Benchmarks.Common;
 
 namespace Datacrumbs.Benchmarks.Load;
@@ -37,10 +38,11 @@ public sealed class MemoryRun(BenchResults results)
             results.Add("memory.warm_fds", "daemon open fds after 500 warm-up lifecycles", "fds", warmFds);
 
             var jobs = Enumerable.Range(0, readyJobs).Select(_ => node.NewJob()).ToList();
-            var step = Math.Max(1, readyJobs / 8);
             results.AddSeries("memory.curve_jobs", [0]);
             results.AddSeries("memory.curve_rss", [warmRss]);
-            for (var from = 0; from < readyJobs; from += step)
+            var quiet = await WakeupsWithJobsReadyAsync(daemon, jobs.Take(Math.Min(QuietJobs, readyJobs)).ToList());
+            var step = Math.Max(1, readyJobs / 8);
+            for (var from = quiet; from < readyJobs; from += step)
             {
                 var count = Math.Min(step, readyJobs - from);
                 await Concurrently.RunAsync(count, 64, i => LoadRun.Ready(daemon, jobs[from + i]));
@@ -63,6 +65,26 @@ public sealed class MemoryRun(BenchResults results)
         {
             Directory.Delete(node.Dir, recursive: true);
         }
+    }
+
+    /// <summary>Issue 16's figure: a daemon tracking this many ready jobs (none in a timed state) should sleep.</summary>
+    private const int QuietJobs = 100;
+
+    private static readonly TimeSpan WakeupWindow = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Makes the first jobs ready, lets the daemon settle, and counts its wakeups over a window
+    /// (the tracers are other processes: not counted). Returns how many jobs are now ready.
+    /// </summary>
+    private async Task<int> WakeupsWithJobsReadyAsync(DaemonUnderTest daemon, IReadOnlyList<JobId> jobs)
+    {
+        await Concurrently.RunAsync(jobs.Count, 64, i => LoadRun.Ready(daemon, jobs[i]));
+        var (rss, _) = await SettledAsync(daemon);
+        results.AddSeries("memory.curve_jobs", [jobs.Count]);
+        results.AddSeries("memory.curve_rss", [rss]);
+        var perSecond = await ProcFs.WakeupsPerSecondAsync(daemon.Pid, WakeupWindow);
+        results.Add("memory.ready_wakeups", $"daemon wakeups/s with {jobs.Count} jobs ready (tracers excluded), over {WakeupWindow.TotalSeconds:0} s", "wakeups/s", perSecond);
+        return jobs.Count;
     }
 
     /// <summary>On a fresh daemon: warm idle, then many lifecycles, then RSS and fds against warm idle.</summary>

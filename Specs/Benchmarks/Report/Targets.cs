@@ -42,6 +42,8 @@ public static class Targets
             "`datacrumbsctl jobid 1234`: process start, runtime start, argument parsing, one line out, exit; timed from the harness (includes fork/exec)."),
         new("Daemon idle RSS <= 80 MiB", "memory.warm_rss", v => v <= 80, (f, met) =>
             $"Judged on the RSS after 500 warm-up lifecycles (steady state: code JIT-compiled, pools filled); right after start it is {f.F("memory.idle_rss")} MiB."),
+        new("Daemon with 100 ready jobs: at most 2 wakeups/s", "memory.ready_wakeups", v => v <= 2, (f, met) =>
+            "Context switches of the daemon's threads (alive the whole 30 s window), jobs ready and in no timed state; the tracers are other processes and not counted."),
         new("<= 16 KiB more RSS per tracked job (at 10,000 ready jobs)", "memory.per_job", v => v <= 16, (f, met) =>
             $"Measured at {f.F("memory.ready_jobs", "0")} ready jobs in the real daemon (each job's tracer is a real process; 10,000 of them are more than "
             + $"this shared machine should hold), slope of RSS over jobs. In process, the actor pipeline's managed heap per tracked job at 10,000 jobs is {f.F("pipeline.heap_per_job", "0.00")} KiB. "
