@@ -2,6 +2,7 @@ using Datacrumbs.Specs.Harness;
 using Datacrumbs.Daemon.ProcessBackend;
 using Datacrumbs.Actors.Ports;
 using Datacrumbs.Daemon.Flux;
+using Datacrumbs.Daemon.Metadata;
 using Datacrumbs.Daemon.Users;
 using Datacrumbs.Messages.Jobs;
 

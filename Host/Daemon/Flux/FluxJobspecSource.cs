@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Datacrumbs.Actors.Ports;
+using Datacrumbs.Daemon.Metadata;
 using Datacrumbs.Daemon.Users;
 using Datacrumbs.Messages.Jobs;
 

@@ -1,3 +1,4 @@
+using Datacrumbs.Daemon.Metadata;
 using Datacrumbs.Daemon.Probes;
 using System.Text.Json;
 using Datacrumbs.Messages.Jobs;

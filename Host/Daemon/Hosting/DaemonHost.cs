@@ -6,6 +6,7 @@ using Datacrumbs.Daemon.Configuration;
 using Datacrumbs.Daemon.Control;
 using Datacrumbs.Daemon.Files;
 using Datacrumbs.Daemon.Flux;
+using Datacrumbs.Daemon.Metadata;
 using Datacrumbs.Daemon.Probes;
 using Datacrumbs.Daemon.ProcessBackend;
 using Datacrumbs.Daemon.Systemd;

@@ -1,9 +1,9 @@
 using Datacrumbs.Actors.Ports;
-using Datacrumbs.Daemon.Flux;
+using Datacrumbs.Daemon.Metadata;
 using Datacrumbs.Daemon.Users;
 using Datacrumbs.Messages.Jobs;
 
-namespace Datacrumbs.Specs.Flux;
+namespace Datacrumbs.Specs.Metadata;
 
 public sealed class MetadataRoutingSpecs
 {

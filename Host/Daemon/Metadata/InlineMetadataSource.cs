@@ -3,7 +3,7 @@ using Datacrumbs.Actors.Ports;
 using Datacrumbs.Daemon.Users;
 using Datacrumbs.Messages.Jobs;
 
-namespace Datacrumbs.Daemon.Flux;
+namespace Datacrumbs.Daemon.Metadata;
 
 /// <summary>
 /// The `inline` metadata source: the service wrapper sent the tracing request itself

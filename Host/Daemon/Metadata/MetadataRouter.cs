@@ -1,7 +1,7 @@
 using Datacrumbs.Actors.Ports;
 using Datacrumbs.Messages.Jobs;
 
-namespace Datacrumbs.Daemon.Flux;
+namespace Datacrumbs.Daemon.Metadata;
 
 /// <summary>
 /// Picks the metadata source per request: the service wrapper's inline metadata when the
