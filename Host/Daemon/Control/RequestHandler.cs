@@ -54,7 +54,9 @@ public sealed class RequestHandler(IRequiredActor<JobSupervisor> supervisor, Cal
         var uid = request.Uid ?? throw new BadRequestException("a prolog must name the job's user (uid; FLUX_JOB_USERID)");
         if (request.FluxUri is { } uri && (uri.Length > MaxFluxUriLength || uri.Any(char.IsControl)))
             throw new BadRequestException($"FLUX_URI '{JobId.Printable(uri)}' is not a usable URI");
-        var jobRequest = new JobRequest(job, uid, request.FluxUri, request.Metadata, request.FluxOwnerUid);
+        // The wire speaks Flux's environment (FLUX_URI, FLUX_OWNER_USERID): every prolog on it is a Flux job.
+        var origin = new JobOrigin(JobScheduler.Flux, request.FluxUri, request.FluxOwnerUid);
+        var jobRequest = new JobRequest(job, uid, origin, request.Metadata);
         var jobs = await supervisor.GetAsync(ct);
         var answer = await jobs.Ask<JobAnswer>(new Prolog(jobRequest), timeouts.LongestProlog + TimeBudget.AnswerMargin, ct);
         return Reply(answer);

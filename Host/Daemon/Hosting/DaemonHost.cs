@@ -11,6 +11,7 @@ using Datacrumbs.Daemon.Probes;
 using Datacrumbs.Daemon.ProcessBackend;
 using Datacrumbs.Daemon.Systemd;
 using Datacrumbs.Daemon.Users;
+using Datacrumbs.Messages.Jobs;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -44,7 +45,8 @@ public static class DaemonHost
         builder.Services.AddSingleton<IEnvFiles>(sp => sp.GetRequiredService<EnvFileStore>());
         builder.Services.AddSingleton<IReadyFiles>(new ReadyFileWatcher(options.RunDir));
         var users = new UserDirectory();
-        builder.Services.AddSingleton<IJobMetadataSource>(new MetadataRouter(new InlineMetadataSource(users), new FluxJobspecSource(users, options.FluxCommand)));
+        builder.Services.AddSingleton<IJobMetadataSource>(new MetadataRouter(new InlineMetadataSource(users),
+            new Dictionary<JobScheduler, IJobMetadataSource> { [JobScheduler.Flux] = new FluxJobspecSource(users, options.FluxCommand) }));
         builder.Services.AddSingleton(ProbeAdmission.Create(options));
         builder.Services.AddSingleton<IUnitBackend>(sp => BackendSelection.Resolve(options.Backend) switch
         {
