@@ -4,6 +4,7 @@ using Datacrumbs.Actors.Lifecycle;
 using Datacrumbs.Actors.Supervision;
 using Datacrumbs.Messages.Jobs;
 using Datacrumbs.Messages.Wire;
+using Datacrumbs.Messages.Text;
 
 namespace Datacrumbs.Daemon.Control;
 
@@ -53,7 +54,7 @@ public sealed class RequestHandler(IRequiredActor<JobSupervisor> supervisor, Cal
         var job = ParseJob(request.Job);
         var uid = request.Uid ?? throw new BadRequestException("a prolog must name the job's user (uid; FLUX_JOB_USERID)");
         if (request.FluxUri is { } uri && (uri.Length > MaxFluxUriLength || uri.Any(char.IsControl)))
-            throw new BadRequestException($"FLUX_URI '{JobId.Printable(uri)}' is not a usable URI");
+            throw new BadRequestException($"FLUX_URI '{UntrustedText.Printable(uri)}' is not a usable URI");
         // The wire speaks Flux's environment (FLUX_URI, FLUX_OWNER_USERID): every prolog on it is a Flux job.
         var origin = new JobOrigin(JobScheduler.Flux, request.FluxUri, request.FluxOwnerUid);
         var jobRequest = new JobRequest(job, uid, origin, request.Metadata);

@@ -6,6 +6,7 @@ using Datacrumbs.Actors.Ports;
 using Datacrumbs.Daemon.Metadata;
 using Datacrumbs.Daemon.Users;
 using Datacrumbs.Messages.Jobs;
+using Datacrumbs.Messages.Text;
 
 namespace Datacrumbs.Daemon.Flux;
 
@@ -69,7 +70,7 @@ public sealed class FluxJobspecSource : IJobMetadataSource
         if (request.Origin?.Address is { } uri)
         {
             if (uri.Length == 0 || uri.Length > 4096 || uri.Any(char.IsControl))
-                throw new JobMetadataException($"job {job}: the prolog's FLUX_URI is unusable: '{JobId.Printable(uri)}'");
+                throw new JobMetadataException($"job {job}: the prolog's FLUX_URI is unusable: '{UntrustedText.Printable(uri)}'");
             psi.Environment["FLUX_URI"] = uri;
         }
         else
