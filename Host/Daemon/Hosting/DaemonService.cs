@@ -1,6 +1,7 @@
 using Akka.Hosting;
 using Datacrumbs.Actors.Ports;
 using Datacrumbs.Actors.Supervision;
+using Datacrumbs.Daemon.Adoption;
 using Datacrumbs.Daemon.Configuration;
 using Datacrumbs.Daemon.Control;
 using Datacrumbs.Daemon.Files;
