@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Datacrumbs.Daemon.Native;
 using Datacrumbs.Messages.Wire;
+using Datacrumbs.Messages.Unix;
 using Microsoft.Extensions.Logging;
 
 namespace Datacrumbs.Daemon.Control;

@@ -3,6 +3,7 @@ using Akka.Hosting;
 using Datacrumbs.Actors.Lifecycle;
 using Datacrumbs.Actors.Supervision;
 using Datacrumbs.Messages.Jobs;
+using Datacrumbs.Messages.Unix;
 using Datacrumbs.Messages.Wire;
 using Datacrumbs.Messages.Text;
 
