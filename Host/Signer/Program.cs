@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Datacrumbs.Messages.Probes;
+using Datacrumbs.Messages.Text;
 using Datacrumbs.Signer;
 
 [assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
@@ -15,7 +16,7 @@ for (var i = 0; i < args.Length; i++)
             Console.WriteLine("usage: datacrumbs_sign_probes [--config PATH]   (default " + SignerConfig.DefaultPath + ")");
             return 0;
         default:
-            Console.Error.WriteLine($"datacrumbs_sign_probes: unknown argument '{Datacrumbs.Messages.Jobs.JobId.Printable(args[i])}' (usage: datacrumbs_sign_probes [--config PATH])");
+            Console.Error.WriteLine($"datacrumbs_sign_probes: unknown argument '{UntrustedText.Printable(args[i])}' (usage: datacrumbs_sign_probes [--config PATH])");
             return 2;
     }
 }

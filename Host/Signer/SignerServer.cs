@@ -5,7 +5,7 @@ using System.Text;
 using Datacrumbs.Messages.Probes;
 using Datacrumbs.Messages.Probes.JsonC;
 using Datacrumbs.Messages.Wire;
-using Datacrumbs.Messages.Jobs;
+using Datacrumbs.Messages.Text;
 
 namespace Datacrumbs.Signer;
 
@@ -91,7 +91,7 @@ public sealed class SignerServer(SignerConfig config, ProbeSecret secret, TimePr
         catch (Exception e)
         {
             // A bug must cost one request, never the signer: answer, log it, and keep serving.
-            log.WriteLine($"internal error serving a client, request not signed: {e.GetType().Name}: {JobId.Printable(e.Message)}");
+            log.WriteLine($"internal error serving a client, request not signed: {e.GetType().Name}: {UntrustedText.Printable(e.Message)}");
             await TryReplyAsync(stream, new SignReply { Status = SignStatus.Unavailable, Message = "the signer failed on this request (an internal error, logged on the signer host)" }, deadline.Token);
         }
         finally
@@ -121,7 +121,7 @@ public sealed class SignerServer(SignerConfig config, ProbeSecret secret, TimePr
             probes = ProbeSpec.ParseList(request.Categories);
             for (var i = 0; i < probes.Count; i++)
                 if (probes[i].UndefinedFields.FirstOrDefault() is { } field)
-                    throw new FormatException($"probe {i} ({JobId.Printable(probes[i].Name)}): \"{JobId.Printable(field)}\" is not a field of the DataCrumbs probe format (it defines {string.Join(", ", ProbeSpec.FormatFields)})");
+                    throw new FormatException($"probe {i} ({UntrustedText.Printable(probes[i].Name)}): \"{UntrustedText.Printable(field)}\" is not a field of the DataCrumbs probe format (it defines {string.Join(", ", ProbeSpec.FormatFields)})");
             // json-c's reading of what was sent: the file will hold exactly this tree.
             categories = (JsonCArray)ParseForFile(request.Categories, "the probe list");
             plainBytes = JsonCPlain.Serialize(categories).Length;

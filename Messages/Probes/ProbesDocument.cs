@@ -1,8 +1,8 @@
 using System.Buffers;
 using System.Security.Cryptography;
 using System.Text.Json;
-using Datacrumbs.Messages.Jobs;
 using Datacrumbs.Messages.Probes.JsonC;
+using Datacrumbs.Messages.Text;
 
 namespace Datacrumbs.Messages.Probes;
 
@@ -100,12 +100,12 @@ public static class ProbesDocument
                     "summary has no uid: the file is not bound to a user (made by an older DataCrumbs signer). Sign it again with 'datacrumbsctl probes sign', or let the site accept such files bound by summary.user (daemon setting Probes:AcceptFilesWithoutUid)");
             if (expectedUserName is not null && binding.User != expectedUserName)
                 throw new ProbesRejectedException(ProbeRejection.WrongUser,
-                    $"summary has no uid and its summary.user is {(binding.User is null ? "missing" : $"'{JobId.Printable(binding.User)}'")}, not the job's user '{JobId.Printable(expectedUserName)}'");
+                    $"summary has no uid and its summary.user is {(binding.User is null ? "missing" : $"'{UntrustedText.Printable(binding.User)}'")}, not the job's user '{UntrustedText.Printable(expectedUserName)}'");
         }
         else
         {
             if (binding.SchemaVersion != ProbeBinding.SchemaVersionValue)
-                throw new ProbesRejectedException(ProbeRejection.Malformed, $"probe file schema version is not '2' ({(binding.SchemaVersion is null ? "missing" : $"'{JobId.Printable(binding.SchemaVersion)}'")}); regenerate it");
+                throw new ProbesRejectedException(ProbeRejection.Malformed, $"probe file schema version is not '2' ({(binding.SchemaVersion is null ? "missing" : $"'{UntrustedText.Printable(binding.SchemaVersion)}'")}); regenerate it");
             if (binding.ExpiresAt is not { } expires)
                 throw new ProbesRejectedException(ProbeRejection.Malformed, "probe file summary is missing expires_at");
             var nowSeconds = now.ToUnixTimeSeconds();
@@ -117,7 +117,7 @@ public static class ProbesDocument
                     $"issued at {ProbeBinding.Describe(issued)}, in the future (now {ProbeBinding.Describe(nowSeconds)}); check the clocks of the signer and this node");
             if (expectedUid is { } uid && binding.Uid != uid)
                 throw new ProbesRejectedException(ProbeRejection.WrongUser,
-                    $"issued to uid {binding.Uid}{(binding.User is null ? "" : $" ({JobId.Printable(binding.User)})")}, job user is {uid}{(expectedUserName is null ? "" : $" ({JobId.Printable(expectedUserName)})")}");
+                    $"issued to uid {binding.Uid}{(binding.User is null ? "" : $" ({UntrustedText.Printable(binding.User)})")}, job user is {uid}{(expectedUserName is null ? "" : $" ({UntrustedText.Printable(expectedUserName)})")}");
         }
 
         var copy = new JsonCObject();
