@@ -204,6 +204,41 @@ public sealed class SignerJsonRpcSpec(JsonRpcSignerFixture site) : IClassFixture
         await AssertStillSignsAsync(tcp);
     }
 
+    /// <summary>One user's requests share their slots across both sockets: dcbob's idle Unix connections leave his TCP request busy.</summary>
+    [Fact]
+    public async Task A_users_slots_are_the_same_on_both_sockets()
+    {
+        // A signer of its own: the held slots must not make the other specs of the class busy.
+        using var signer = await site.StartSignerAsync("slots.json", site.Dir["sock/slots.sock"], clientTimeoutSeconds: 300);
+        var (_, request) = await site.SignedRequestAsync("dcbob");
+        using var hoarder = await IdleConnections.HoldAsync(site.Dir["sock/slots.sock"], "dcbob", 4); // max_clients_per_user (default 4)
+        try
+        {
+            var reply = await ExchangeAsync(signer.TcpEndPoint!, request);
+
+            Assert.True(reply.Code == -32000, reply.Text);
+            Assert.Equal($"the signer is busy: uid {TestUsers.Bob.Uid} has 4 requests open, the most one user may have; try again in a moment", reply.Message);
+        }
+        finally
+        {
+            hoarder.Kill();
+        }
+    }
+
+    [Fact]
+    public async Task A_taken_port_stops_the_signer_at_start_naming_it()
+    {
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port;
+        File.WriteAllText(site.Dir["taken.json"], SignerFixture.Config(site.Dir["sock/taken.sock"], site.SecretFile, 30, $"\"tcp_listen\": \"127.0.0.1:{port}\","));
+
+        var result = await Run.CommandAsync("dotnet", [Path.Combine(SignerFixture.BinaryDir, "datacrumbs_sign_probes.dll"), "--config", site.Dir["taken.json"]], TimeSpan.FromSeconds(120));
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal($"datacrumbs_sign_probes: cannot start: cannot listen on tcp 127.0.0.1:{port} (tcp_listen): Address already in use", result.Stderr.Trim());
+    }
+
     /// <summary>A good request, a new credential: signed. Proves the signer still serves after whatever came before.</summary>
     private async Task AssertStillSignsAsync(System.Net.IPEndPoint tcp)
     {
