@@ -39,6 +39,7 @@ public sealed class SignerServer(SignerConfig config, ProbeSecret secret, TimePr
         if (rpc is not null)
             log.WriteLine($"listening on tcp {rpc.EndPoint} (upstream's JSON-RPC sign_probe_payload; callers identified by munge credentials, munged at {config.MungeSocket ?? "libmunge's default socket"})");
         log.WriteLine($"listening on {config.Socket} ({secret} from {config.SecretFile}, {config.MaxClients} clients at most, {config.MaxClientsPerUser} a user)");
+        SystemdReady.Notify(log);
         var rpcServing = rpc?.RunAsync(stop) ?? Task.CompletedTask;
 
         var clients = new List<Task>();
