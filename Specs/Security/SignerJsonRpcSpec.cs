@@ -214,6 +214,11 @@ public sealed class SignerJsonRpcSpec(JsonRpcSignerFixture site) : IClassFixture
         using var hoarder = await IdleConnections.HoldAsync(site.Dir["sock/slots.sock"], "dcbob", 4); // max_clients_per_user (default 4)
         try
         {
+            // The signer takes a connection's slot before it accepts the next one: once a later
+            // connection is told "busy", all four of bob's are held (his connect() returned earlier).
+            var barrier = await UnixReplyWithoutRequestAsync(site.Dir["sock/slots.sock"]);
+            Assert.True(barrier is { Status: SignStatus.Unavailable }, barrier?.Message);
+
             var reply = await ExchangeAsync(signer.TcpEndPoint!, request);
 
             Assert.True(reply.Code == -32000, reply.Text);
@@ -237,6 +242,15 @@ public sealed class SignerJsonRpcSpec(JsonRpcSignerFixture site) : IClassFixture
 
         Assert.Equal(1, result.ExitCode);
         Assert.Equal($"datacrumbs_sign_probes: cannot start: cannot listen on tcp 127.0.0.1:{port} (tcp_listen): Address already in use", result.Stderr.Trim());
+    }
+
+    private static async Task<SignReply?> UnixReplyWithoutRequestAsync(string path)
+    {
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        await socket.ConnectAsync(new System.Net.Sockets.UnixDomainSocketEndPoint(path));
+        await using var stream = new System.Net.Sockets.NetworkStream(socket);
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        return await Messages.Wire.Frames.ReadAsync(stream, SignerJson.Default.SignReply, Messages.Wire.Frames.DefaultMaxReplyBytes, deadline.Token);
     }
 
     /// <summary>A good request, a new credential: signed. Proves the signer still serves after whatever came before.</summary>
