@@ -37,6 +37,15 @@ catch (Exception e) when (e is IOException or UnauthorizedAccessException or Inv
 using var stop = new CancellationTokenSource();
 using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
 using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
-await server.RunAsync(stop.Token);
+try
+{
+    await server.RunAsync(stop.Token);
+}
+catch (Exception e) when (e is System.Net.Sockets.SocketException or InvalidDataException)
+{
+    // A socket that cannot be bound (the TCP port taken) or libmunge missing for tcp_listen.
+    Console.Error.WriteLine($"datacrumbs_sign_probes: cannot start: {e.Message}");
+    return 1;
+}
 Console.WriteLine("stopped");
 return 0;

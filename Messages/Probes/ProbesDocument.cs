@@ -39,6 +39,17 @@ public static class ProbesDocument
     public static (ProbeBinding Binding, byte[] File) Sign(JsonCArray categories, JsonCObject? clientSummary, uint uid, string user,
         DateTimeOffset issuedAt, TimeSpan validity, ProbeSecret secret)
     {
+        var (binding, json) = SignDocument(categories, clientSummary, uid, user, issuedAt, validity, secret);
+        return (binding, ProbesFile.Compress(json));
+    }
+
+    /// <summary>
+    /// As <see cref="Sign"/>, but the document as json-c PLAIN text, not gzip: what upstream's probe
+    /// manager returns as <c>result.document</c> (its client gzips it).
+    /// </summary>
+    public static (ProbeBinding Binding, byte[] Json) SignDocument(JsonCArray categories, JsonCObject? clientSummary, uint uid, string user,
+        DateTimeOffset issuedAt, TimeSpan validity, ProbeSecret secret)
+    {
         var summary = new JsonCObject();
         foreach (var (name, value) in clientSummary?.Members ?? [])
         {
@@ -58,7 +69,7 @@ public static class ProbesDocument
         document.Set("categories", categories);
         document.Set("checksum_algorithm", new JsonCString(Algorithm));
         document.Set("checksum", new JsonCString(Convert.ToHexStringLower(secret.Mac(SignedPayload(summary, categories)))));
-        return (new ProbeBinding(uid, user, ProbeBinding.SchemaVersionValue, issued, expires), ProbesFile.Compress(JsonCPlain.Serialize(document)));
+        return (new ProbeBinding(uid, user, ProbeBinding.SchemaVersionValue, issued, expires), JsonCPlain.Serialize(document));
     }
 
     /// <summary>The bytes the checksum covers: json-c PLAIN of {summary, categories, checksum_algorithm}, in that order.</summary>
