@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 using Datacrumbs.Messages.Jobs;
+using Datacrumbs.Messages.Text;
 using Datacrumbs.Messages.Wire;
 
 namespace Datacrumbs.Ctl;
@@ -56,7 +57,7 @@ internal static class DaemonCall
     {
         null => "datacrumbs: ",
         var text when JobId.TryParse(text, out var id, out _) => $"datacrumbs: {id}: ",
-        var text => $"datacrumbs: {JobId.Printable(text)}: ",
+        var text => $"datacrumbs: {UntrustedText.Printable(text)}: ",
     };
 
     /// <summary>One attempt: a reply, or the error (without the prefix) and exit code, and whether trying again may help.</summary>

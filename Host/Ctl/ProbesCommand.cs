@@ -3,9 +3,9 @@ using System.CommandLine;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
-using Datacrumbs.Messages.Jobs;
 using Datacrumbs.Messages.Probes;
 using Datacrumbs.Messages.Wire;
+using Datacrumbs.Messages.Text;
 
 namespace Datacrumbs.Ctl;
 
@@ -235,5 +235,5 @@ public static class ProbesCommand
         return code;
     }
 
-    private static string Printable(string s) => JobId.Printable(s);
+    private static string Printable(string s) => UntrustedText.Printable(s);
 }

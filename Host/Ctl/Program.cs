@@ -5,6 +5,7 @@ using Datacrumbs.Ctl;
 using Datacrumbs.Messages.Jobs;
 using Datacrumbs.Messages.Unix;
 using Datacrumbs.Messages.Wire;
+using Datacrumbs.Messages.Text;
 
 // datacrumbsctl: the small client of datacrumbsd, called by the Flux prolog and epilog hooks
 // on every job, and by operators. NativeAOT: it starts in milliseconds.
@@ -84,7 +85,7 @@ prolog.SetAction((parse, ct) =>
     if (parse.GetValue(fluxOwner) is { Length: > 0 } ownerText)
     {
         if (!uint.TryParse(ownerText, NumberStyles.None, CultureInfo.InvariantCulture, out var o))
-            return Task.FromResult(Usage($"the instance owner must be a numeric uid (--flux-owner or FLUX_OWNER_USERID), not '{JobId.Printable(ownerText)}'"));
+            return Task.FromResult(Usage($"the instance owner must be a numeric uid (--flux-owner or FLUX_OWNER_USERID), not '{UntrustedText.Printable(ownerText)}'"));
         owner = o;
     }
     return Call(parse, new ControlRequest { Op = Operation.Prolog, Job = jobText, Uid = user, FluxUri = parse.GetValue(fluxUri), FluxOwnerUid = owner }, prologWait, ct);
@@ -134,7 +135,7 @@ wrapper.SetAction((parse, ct) =>
     uint user;
     if (words.Length == 3)
     {
-        if (UnixAccounts.LookupUid(words[1]) is not { } resolved) return Task.FromResult(Usage($"no such user: {JobId.Printable(words[1])}"));
+        if (UnixAccounts.LookupUid(words[1]) is not { } resolved) return Task.FromResult(Usage($"no such user: {UntrustedText.Printable(words[1])}"));
         user = resolved;
     }
     else user = Users.Invoking();

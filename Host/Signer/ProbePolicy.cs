@@ -1,6 +1,6 @@
 using Datacrumbs.Messages.Unix;
-using Datacrumbs.Messages.Jobs;
 using Datacrumbs.Messages.Probes;
+using Datacrumbs.Messages.Text;
 
 namespace Datacrumbs.Signer;
 
@@ -42,7 +42,7 @@ public sealed record ProbePolicy
         if (AllowedTypes.Count == 0) throw new InvalidDataException($"{path}: policy.allowed_types is empty: no probe could ever be signed");
         foreach (var b in AllowedBinaries)
             if (!b.StartsWith('/') || b.Contains("/../") || b.Contains("/./") || b.Contains("//"))
-                throw new InvalidDataException($"{path}: policy.allowed_binaries entry '{JobId.Printable(b)}' must be a normalized absolute path");
+                throw new InvalidDataException($"{path}: policy.allowed_binaries entry '{UntrustedText.Printable(b)}' must be a normalized absolute path");
         if (MaxProbes < 1 || MaxFunctions < 1 || MaxDocumentBytes < 64)
             throw new InvalidDataException($"{path}: policy limits must be positive");
         if (ValidityHours is <= 0 or > 24 * 366) throw new InvalidDataException($"{path}: policy.validity_hours must be in (0, 8784]");
@@ -56,7 +56,7 @@ public sealed record ProbePolicy
         {
             if (uint.TryParse(g, out var gid)) gids.Add(gid);
             else gids.Add(UnixAccounts.LookupGroup(g) ?? throw new InvalidDataException(
-                $"policy.custom_groups: no group named '{JobId.Printable(g)}' on this host (create it, or name an existing group: " +
+                $"policy.custom_groups: no group named '{UntrustedText.Printable(g)}' on this host (create it, or name an existing group: " +
                 "Debian's administrators are in 'sudo', RHEL's in 'wheel')"));
         }
         return gids;
@@ -75,21 +75,21 @@ public sealed record ProbePolicy
         for (var i = 0; i < probes.Count; i++)
         {
             var p = probes[i];
-            var where = $"probe {i} ({JobId.Printable(p.Name)})";
+            var where = $"probe {i} ({UntrustedText.Printable(p.Name)})";
             if (HasControl(p.Name) || p.Functions.Any(f => f.Length == 0 || f.Length > 512 || HasControl(f)))
                 return $"{where}: names and functions must be non-empty text without control characters";
             if (CustomTypes.Contains(p.Type))
             {
                 if (!callerGroups.Overlaps(customGids))
-                    return $"{where}: type {JobId.Printable(p.Type)} (custom BPF) is allowed only for members of {string.Join(", ", CustomGroups)}";
+                    return $"{where}: type {UntrustedText.Printable(p.Type)} (custom BPF) is allowed only for members of {string.Join(", ", CustomGroups)}";
             }
             else if (!AllowedTypes.Contains(p.Type))
-                return $"{where}: type {JobId.Printable(p.Type)} is not allowed here (allowed: {string.Join(", ", AllowedTypes)})";
+                return $"{where}: type {UntrustedText.Printable(p.Type)} is not allowed here (allowed: {string.Join(", ", AllowedTypes)})";
             if (p.BinaryPath is { } binary && BinaryProblem(binary) is { } problem)
-                return $"{where}: binary_path '{JobId.Printable(binary)}' {problem}";
+                return $"{where}: binary_path '{UntrustedText.Printable(binary)}' {problem}";
             foreach (var (field, target) in p.TargetPaths)
                 if (TargetProblem(target) is { } targetProblem)
-                    return $"{where}: {field} '{JobId.Printable(target)}' {targetProblem}";
+                    return $"{where}: {field} '{UntrustedText.Printable(target)}' {targetProblem}";
         }
         return null;
     }

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Datacrumbs.Messages.Probes;
+using Datacrumbs.Messages.Text;
 using Datacrumbs.Signer;
 
 [assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
@@ -15,7 +16,7 @@ for (var i = 0; i < args.Length; i++)
             Console.WriteLine("usage: datacrumbs_sign_probes [--config PATH]   (default " + SignerConfig.DefaultPath + ")");
             return 0;
         default:
-            Console.Error.WriteLine($"datacrumbs_sign_probes: unknown argument '{Datacrumbs.Messages.Jobs.JobId.Printable(args[i])}' (usage: datacrumbs_sign_probes [--config PATH])");
+            Console.Error.WriteLine($"datacrumbs_sign_probes: unknown argument '{UntrustedText.Printable(args[i])}' (usage: datacrumbs_sign_probes [--config PATH])");
             return 2;
     }
 }
@@ -36,6 +37,15 @@ catch (Exception e) when (e is IOException or UnauthorizedAccessException or Inv
 using var stop = new CancellationTokenSource();
 using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
 using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
-await server.RunAsync(stop.Token);
+try
+{
+    await server.RunAsync(stop.Token);
+}
+catch (Exception e) when (e is System.Net.Sockets.SocketException or InvalidDataException)
+{
+    // A socket that cannot be bound (the TCP port taken) or libmunge missing for tcp_listen.
+    Console.Error.WriteLine($"datacrumbs_sign_probes: cannot start: {e.Message}");
+    return 1;
+}
 Console.WriteLine("stopped");
 return 0;

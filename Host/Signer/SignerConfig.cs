@@ -1,3 +1,4 @@
+using System.Net;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -23,7 +24,19 @@ public sealed record SignerConfig
     public int MaxClientsPerUser { get; set; } = 4;
     /// <summary>How long one client may take from connect to the end of its request.</summary>
     public double ClientTimeoutSeconds { get; set; } = 10;
+    /// <summary>
+    /// Also serve upstream's probe manager protocol (JSON-RPC over TCP, callers identified by munge) at
+    /// this "address:port", e.g. "0.0.0.0:43123" (upstream's port) or "[::]:43123"; port 0 lets the
+    /// system choose (the signer logs the port). Null, the default: off.
+    /// </summary>
+    public string? TcpListen { get; set; }
+    /// <summary>munged's socket for checking credentials; null: libmunge's default (/run/munge/munge.socket.2).</summary>
+    public string? MungeSocket { get; set; }
     public ProbePolicy Policy { get; set; } = new();
+
+    /// <summary><see cref="TcpListen"/> parsed; null when the TCP listener is off.</summary>
+    [JsonIgnore]
+    public IPEndPoint? TcpEndPoint => TcpListen is null ? null : IPEndPoint.Parse(TcpListen);
 
     public static SignerConfig Load(string path)
     {
@@ -48,6 +61,9 @@ public sealed record SignerConfig
         if (MaxClients is < 1 or > 4096) throw new InvalidDataException($"{path}: \"max_clients\" must be 1..4096");
         if (MaxClientsPerUser < 1 || MaxClientsPerUser > MaxClients) throw new InvalidDataException($"{path}: \"max_clients_per_user\" must be 1..max_clients ({MaxClients})");
         if (ClientTimeoutSeconds is <= 0 or > 600) throw new InvalidDataException($"{path}: \"client_timeout_seconds\" must be in (0, 600]");
+        if (TcpListen is not null && (!IPEndPoint.TryParse(TcpListen, out var endpoint) || !TcpListen.Contains(':') || endpoint.Port is < 0 or > 65535))
+            throw new InvalidDataException($"{path}: \"tcp_listen\" must be an address and port such as \"0.0.0.0:43123\", \"127.0.0.1:0\" or \"[::]:43123\" (or left out: no TCP listener)");
+        if (MungeSocket is not null && !MungeSocket.StartsWith('/')) throw new InvalidDataException($"{path}: \"munge_socket\" must be an absolute path");
         Policy.Validate(path);
     }
 }

@@ -1,25 +1,26 @@
 using Datacrumbs.Messages.Unix;
 using System.Net.Sockets;
-using System.Text.Json;
-using System.Text;
 using Datacrumbs.Messages.Probes;
 using Datacrumbs.Messages.Probes.JsonC;
 using Datacrumbs.Messages.Wire;
-using Datacrumbs.Messages.Jobs;
+using Datacrumbs.Messages.Text;
 
 namespace Datacrumbs.Signer;
 
 /// <summary>
 /// Serves signing requests on the signer's Unix socket: one request and one reply a connection,
-/// the caller identified by SO_PEERCRED only, every client bounded in time, size and number.
+/// the caller identified by SO_PEERCRED only, every client bounded in time, size and number. When
+/// configured (<c>tcp_listen</c>), also upstream's JSON-RPC over TCP (<see cref="JsonRpcListener"/>),
+/// with the same policy and the same per-user slots.
 /// </summary>
 public sealed class SignerServer(SignerConfig config, ProbeSecret secret, TimeProvider time, TextWriter log)
 {
-    private readonly HashSet<uint> _customGids = config.Policy.ResolveCustomGroups();
+    private readonly ProbeSigning _signing = new(config, secret, time, log);
     private readonly ClientSlots _slots = new(config.MaxClients, config.MaxClientsPerUser);
     /// <summary>The probe list plus JSON framing; anything larger is refused before it is read.</summary>
     private int MaxRequestBytes => config.Policy.MaxDocumentBytes * 2 + 1024;
 
+    /// <summary>Serves until <paramref name="stop"/>; throws <see cref="SocketException"/> when a socket cannot be bound.</summary>
     public async Task RunAsync(CancellationToken stop)
     {
         var dir = Path.GetDirectoryName(config.Socket)!;
@@ -33,7 +34,13 @@ public sealed class SignerServer(SignerConfig config, ProbeSecret secret, TimePr
         // Anyone may ask; the policy and SO_PEERCRED decide what they get.
         File.SetUnixFileMode(config.Socket, (UnixFileMode)0b110_110_110);
         listener.Listen(128);
+        // Both sockets listen before either is announced: whoever reads one line may use both.
+        using var rpc = config.TcpListen is null ? null : new JsonRpcListener(config, _signing, _slots, log);
+        if (rpc is not null)
+            log.WriteLine($"listening on tcp {rpc.EndPoint} (upstream's JSON-RPC sign_probe_payload; callers identified by munge credentials, munged at {config.MungeSocket ?? "libmunge's default socket"})");
         log.WriteLine($"listening on {config.Socket} ({secret} from {config.SecretFile}, {config.MaxClients} clients at most, {config.MaxClientsPerUser} a user)");
+        SystemdReady.Notify(log);
+        var rpcServing = rpc?.RunAsync(stop) ?? Task.CompletedTask;
 
         var clients = new List<Task>();
         try
@@ -51,6 +58,7 @@ public sealed class SignerServer(SignerConfig config, ProbeSecret secret, TimePr
         {
             File.Delete(config.Socket);
             await Task.WhenAll(clients);
+            await rpcServing;
         }
     }
 
@@ -91,7 +99,7 @@ public sealed class SignerServer(SignerConfig config, ProbeSecret secret, TimePr
         catch (Exception e)
         {
             // A bug must cost one request, never the signer: answer, log it, and keep serving.
-            log.WriteLine($"internal error serving a client, request not signed: {e.GetType().Name}: {JobId.Printable(e.Message)}");
+            log.WriteLine($"internal error serving a client, request not signed: {e.GetType().Name}: {UntrustedText.Printable(e.Message)}");
             await TryReplyAsync(stream, new SignReply { Status = SignStatus.Unavailable, Message = "the signer failed on this request (an internal error, logged on the signer host)" }, deadline.Token);
         }
         finally
@@ -104,74 +112,36 @@ public sealed class SignerServer(SignerConfig config, ProbeSecret secret, TimePr
     {
         var who = $"uid {peer.Uid} pid {peer.Pid}";
         if (UnixAccounts.LookupUser(peer.Uid) is not { } account)
-            return Refuse(SignStatus.Refused, who, $"uid {peer.Uid} has no user account on this node");
-        who = $"uid {peer.Uid} ({account.Name}) pid {peer.Pid}";
+            return Reply(_signing.Refuse(who, SignStatus.Refused, $"uid {peer.Uid} has no user account on this node"));
+        var caller = new Caller(peer.Uid, account.Name, peer.Groups, $"uid {peer.Uid} ({account.Name}) pid {peer.Pid}");
 
         SignRequest? request;
         try { request = await Frames.ReadAsync(stream, SignerJson.Default.SignRequest, MaxRequestBytes, ct); }
-        catch (ProtocolException e) { return Refuse(SignStatus.BadRequest, who, e.Message); }
-        if (request is null) return Refuse(SignStatus.BadRequest, who, "connection closed before a request");
+        catch (ProtocolException e) { return Reply(_signing.Refuse(caller, SignStatus.BadRequest, e.Message)); }
+        if (request is null) return Reply(_signing.Refuse(caller, SignStatus.BadRequest, "connection closed before a request"));
 
-        IReadOnlyList<ProbeSpec> probes;
-        JsonCArray categories;
-        JsonCObject? summary = null;
-        int plainBytes;
+        JsonCValue categories;
+        JsonCValue? summary;
         try
         {
-            probes = ProbeSpec.ParseList(request.Categories);
-            for (var i = 0; i < probes.Count; i++)
-                if (probes[i].UndefinedFields.FirstOrDefault() is { } field)
-                    throw new FormatException($"probe {i} ({JobId.Printable(probes[i].Name)}): \"{JobId.Printable(field)}\" is not a field of the DataCrumbs probe format (it defines {string.Join(", ", ProbeSpec.FormatFields)})");
-            // json-c's reading of what was sent: the file will hold exactly this tree.
-            categories = (JsonCArray)ParseForFile(request.Categories, "the probe list");
-            plainBytes = JsonCPlain.Serialize(categories).Length;
-            if (request.Summary is { } s)
-            {
-                summary = ParseForFile(s, "summary") as JsonCObject
-                          ?? throw new FormatException("\"summary\" must be a JSON object");
-                if (summary.Members.FirstOrDefault(m => ProbesDocument.ReservedSummaryMembers.Contains(m.Key)) is { Key: { } reserved })
-                    throw new FormatException($"summary.{reserved} is set by the signer, not by the request");
-                plainBytes += JsonCPlain.Serialize(summary).Length;
-            }
+            categories = ProbeSigning.Parse(request.Categories.GetRawText());
+            summary = request.Summary is { } s ? ProbeSigning.Parse(s.GetRawText()) : null;
         }
-        catch (FormatException e) { return Refuse(SignStatus.BadRequest, who, e.Message); }
+        catch (FormatException e) { return Reply(_signing.Refuse(caller, SignStatus.BadRequest, e.Message)); }
+        return Reply(_signing.Decide(caller, categories, summary));
+    }
 
-        if (config.Policy.Check(probes, plainBytes, peer.Groups, _customGids) is { } refusal)
-            return Refuse(SignStatus.Refused, who, refusal);
-
-        var (binding, file) = ProbesDocument.Sign(categories, summary, peer.Uid, account.Name, time.GetUtcNow(), config.Policy.Validity, secret);
-        var functions = probes.Sum(p => p.Functions.Count);
-        var until = ProbeBinding.Describe(binding.ExpiresAt);
-        log.WriteLine($"signed {probes.Count} probes ({functions} functions) for {who}: expires {until}");
-        return new SignReply
+    private static SignReply Reply(SigningDecision decision) => decision.Status == SignStatus.Signed
+        ? new SignReply
         {
             Status = SignStatus.Signed,
-            Message = $"signed {probes.Count} probes ({functions} functions) for {account.Name} (uid {peer.Uid}), valid until {until}",
-            File = file,
-            Uid = binding.Uid,
-            User = binding.User,
-            ExpiresAt = binding.ExpiresAt,
-        };
-    }
-
-    /// <summary>
-    /// json-c's tree of one member of the file, which must be at most 31 levels deep: the file's root
-    /// object adds one, and json-c (so the runtime, and our daemon) reads no deeper than 32.
-    /// </summary>
-    private static JsonCValue ParseForFile(System.Text.Json.JsonElement member, string what)
-    {
-        // The frame reader already bounded the nesting (64), so parsing deeper than json-c here is cheap.
-        var tree = JsonCReader.Parse(Encoding.UTF8.GetBytes(member.GetRawText()), maxDepth: 64);
-        if (JsonCReader.Depth(tree) > JsonCReader.MaxDepth - 1)
-            throw new FormatException($"{what} is nested deeper than {JsonCReader.MaxDepth} levels in the signed file (json-c, so the DataCrumbs runtime, reads no deeper)");
-        return tree;
-    }
-
-    private SignReply Refuse(SignStatus status, string who, string reason)
-    {
-        log.WriteLine($"refused {who}: {reason}");
-        return new SignReply { Status = status, Message = reason };
-    }
+            Message = decision.Message,
+            File = ProbesFile.Compress(decision.DocumentJson),
+            Uid = decision.Binding!.Uid,
+            User = decision.Binding.User,
+            ExpiresAt = decision.Binding.ExpiresAt,
+        }
+        : new SignReply { Status = decision.Status, Message = decision.Message };
 
     private static async Task TryReplyAsync(Stream stream, SignReply reply, CancellationToken ct)
     {

@@ -1,6 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
-using System.Text;
+using Datacrumbs.Messages.Text;
 
 namespace Datacrumbs.Messages.Jobs;
 
@@ -59,7 +59,7 @@ public readonly record struct JobId(ulong Value) : IComparable<JobId>
         else if (text[0] == 'f') ok = TryDecodeF58(text.AsSpan(1), out value);
         else ok = TryParseDecimal(text, out value);
 
-        if (!ok) { error = $"'{Printable(text)}' is not a job id (expected decimal, f58 such as ƒLUv or fLUv, or 0x hex)"; return false; }
+        if (!ok) { error = $"'{UntrustedText.Printable(text)}' is not a job id (expected decimal, f58 such as ƒLUv or fLUv, or 0x hex)"; return false; }
         id = new JobId(value);
         error = null;
         return true;
@@ -125,22 +125,4 @@ public readonly record struct JobId(ulong Value) : IComparable<JobId>
     private static string DotHex(ulong v) =>
         string.Create(CultureInfo.InvariantCulture,
             $"{(v >> 48) & 0xffff:x4}.{(v >> 32) & 0xffff:x4}.{(v >> 16) & 0xffff:x4}.{v & 0xffff:x4}");
-
-    /// <summary>Hostile text goes into error messages and logs: show control characters and lone surrogates escaped.</summary>
-    public static string Printable(string text)
-    {
-        var sb = new StringBuilder(Math.Min(text.Length, MaxTextLength) + 8);
-        var shown = text.Length > MaxTextLength ? text[..MaxTextLength] : text;
-        for (var i = 0; i < shown.Length; i++)
-        {
-            var c = shown[i];
-            if (char.IsControl(c)) sb.Append(CultureInfo.InvariantCulture, $"\\x{(int)c:x2}");
-            else if (char.IsHighSurrogate(c) && i + 1 < shown.Length && char.IsLowSurrogate(shown[i + 1])) sb.Append(c).Append(shown[++i]);
-            // A lone surrogate cannot be written as UTF-8: logs would show U+FFFD and lose it.
-            else if (char.IsSurrogate(c)) sb.Append(CultureInfo.InvariantCulture, $"\\u{(int)c:x4}");
-            else sb.Append(c);
-        }
-        if (text.Length > MaxTextLength) sb.Append("...");
-        return sb.ToString();
-    }
 }

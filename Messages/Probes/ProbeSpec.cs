@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Datacrumbs.Messages.Text;
 
 namespace Datacrumbs.Messages.Probes;
 
@@ -67,7 +68,7 @@ public sealed record ProbeSpec(string Type, string Name, IReadOnlyList<string> F
         };
         if (!entry.TryGetProperty("name", out var n) || n.ValueKind != JsonValueKind.String || n.GetString() is not { Length: > 0 } name)
             throw new FormatException($"{where}: \"name\" must be a non-empty string");
-        where = $"probe {index} ({Jobs.JobId.Printable(name)})";
+        where = $"probe {index} ({UntrustedText.Printable(name)})";
 
         if (!entry.TryGetProperty("functions", out var f) || f.ValueKind != JsonValueKind.Array)
             throw new FormatException($"{where}: \"functions\" must be an array of strings");

@@ -1,8 +1,8 @@
 using System.Buffers;
 using System.Security.Cryptography;
 using System.Text.Json;
-using Datacrumbs.Messages.Jobs;
 using Datacrumbs.Messages.Probes.JsonC;
+using Datacrumbs.Messages.Text;
 
 namespace Datacrumbs.Messages.Probes;
 
@@ -39,6 +39,17 @@ public static class ProbesDocument
     public static (ProbeBinding Binding, byte[] File) Sign(JsonCArray categories, JsonCObject? clientSummary, uint uid, string user,
         DateTimeOffset issuedAt, TimeSpan validity, ProbeSecret secret)
     {
+        var (binding, json) = SignDocument(categories, clientSummary, uid, user, issuedAt, validity, secret);
+        return (binding, ProbesFile.Compress(json));
+    }
+
+    /// <summary>
+    /// As <see cref="Sign"/>, but the document as json-c PLAIN text, not gzip: what upstream's probe
+    /// manager returns as <c>result.document</c> (its client gzips it).
+    /// </summary>
+    public static (ProbeBinding Binding, byte[] Json) SignDocument(JsonCArray categories, JsonCObject? clientSummary, uint uid, string user,
+        DateTimeOffset issuedAt, TimeSpan validity, ProbeSecret secret)
+    {
         var summary = new JsonCObject();
         foreach (var (name, value) in clientSummary?.Members ?? [])
         {
@@ -58,7 +69,7 @@ public static class ProbesDocument
         document.Set("categories", categories);
         document.Set("checksum_algorithm", new JsonCString(Algorithm));
         document.Set("checksum", new JsonCString(Convert.ToHexStringLower(secret.Mac(SignedPayload(summary, categories)))));
-        return (new ProbeBinding(uid, user, ProbeBinding.SchemaVersionValue, issued, expires), ProbesFile.Compress(JsonCPlain.Serialize(document)));
+        return (new ProbeBinding(uid, user, ProbeBinding.SchemaVersionValue, issued, expires), JsonCPlain.Serialize(document));
     }
 
     /// <summary>The bytes the checksum covers: json-c PLAIN of {summary, categories, checksum_algorithm}, in that order.</summary>
@@ -100,12 +111,12 @@ public static class ProbesDocument
                     "summary has no uid: the file is not bound to a user (made by an older DataCrumbs signer). Sign it again with 'datacrumbsctl probes sign', or let the site accept such files bound by summary.user (daemon setting Probes:AcceptFilesWithoutUid)");
             if (expectedUserName is not null && binding.User != expectedUserName)
                 throw new ProbesRejectedException(ProbeRejection.WrongUser,
-                    $"summary has no uid and its summary.user is {(binding.User is null ? "missing" : $"'{JobId.Printable(binding.User)}'")}, not the job's user '{JobId.Printable(expectedUserName)}'");
+                    $"summary has no uid and its summary.user is {(binding.User is null ? "missing" : $"'{UntrustedText.Printable(binding.User)}'")}, not the job's user '{UntrustedText.Printable(expectedUserName)}'");
         }
         else
         {
             if (binding.SchemaVersion != ProbeBinding.SchemaVersionValue)
-                throw new ProbesRejectedException(ProbeRejection.Malformed, $"probe file schema version is not '2' ({(binding.SchemaVersion is null ? "missing" : $"'{JobId.Printable(binding.SchemaVersion)}'")}); regenerate it");
+                throw new ProbesRejectedException(ProbeRejection.Malformed, $"probe file schema version is not '2' ({(binding.SchemaVersion is null ? "missing" : $"'{UntrustedText.Printable(binding.SchemaVersion)}'")}); regenerate it");
             if (binding.ExpiresAt is not { } expires)
                 throw new ProbesRejectedException(ProbeRejection.Malformed, "probe file summary is missing expires_at");
             var nowSeconds = now.ToUnixTimeSeconds();
@@ -117,7 +128,7 @@ public static class ProbesDocument
                     $"issued at {ProbeBinding.Describe(issued)}, in the future (now {ProbeBinding.Describe(nowSeconds)}); check the clocks of the signer and this node");
             if (expectedUid is { } uid && binding.Uid != uid)
                 throw new ProbesRejectedException(ProbeRejection.WrongUser,
-                    $"issued to uid {binding.Uid}{(binding.User is null ? "" : $" ({JobId.Printable(binding.User)})")}, job user is {uid}{(expectedUserName is null ? "" : $" ({JobId.Printable(expectedUserName)})")}");
+                    $"issued to uid {binding.Uid}{(binding.User is null ? "" : $" ({UntrustedText.Printable(binding.User)})")}, job user is {uid}{(expectedUserName is null ? "" : $" ({UntrustedText.Printable(expectedUserName)})")}");
         }
 
         var copy = new JsonCObject();

@@ -67,6 +67,26 @@ public static class UnixAccounts
         }
     }
 
+    /// <summary>
+    /// The groups of user <paramref name="name"/> as this host's NSS lists them (getgrouplist): the primary
+    /// <paramref name="gid"/> and every supplementary group. For callers no kernel vouches for (a munge
+    /// credential carries only uid and gid).
+    /// </summary>
+    public static IReadOnlySet<uint> GroupsOf(string name, uint gid)
+    {
+        var cname = Encoding.UTF8.GetBytes(name + "\0");
+        var groups = new uint[64];
+        while (true)
+        {
+            var count = groups.Length;
+            if (getgrouplist(cname, gid, groups, ref count) >= 0)
+                return new HashSet<uint>(groups.Take(count)) { gid };
+            // -1: too small, and count now holds the number needed (grown by hand if a libc does not say).
+            groups = new uint[Math.Max(count, groups.Length * 2)];
+            if (groups.Length > 65536) return new HashSet<uint> { gid };
+        }
+    }
+
     /// <summary>The effective uid of this process.</summary>
     public static uint EffectiveUid() => geteuid();
 
@@ -78,6 +98,9 @@ public static class UnixAccounts
 
     [DllImport("libc")]
     private static extern int getpwnam_r(byte[] name, IntPtr pwd, IntPtr buf, nuint buflen, out IntPtr result);
+
+    [DllImport("libc")]
+    private static extern int getgrouplist(byte[] user, uint group, [Out] uint[] groups, ref int ngroups);
 
     [DllImport("libc")]
     private static extern int getgrnam_r(byte[] name, IntPtr grp, IntPtr buf, nuint buflen, out IntPtr result);

@@ -2,6 +2,7 @@ using Datacrumbs.Specs.Harness;
 using Datacrumbs.Daemon.ProcessBackend;
 using Datacrumbs.Actors.Ports;
 using Datacrumbs.Daemon.Flux;
+using Datacrumbs.Daemon.Metadata;
 using Datacrumbs.Daemon.Users;
 using Datacrumbs.Messages.Jobs;
 
@@ -16,7 +17,7 @@ public sealed class FluxJobspecSourceSpecs
         """{"resources":[],"tasks":[],"version":1,"attributes":{"system":{"duration":0,"environment":{"SECRET":"hunter2"},"datacrumbs":"""
         + datacrumbs + "}}}";
 
-    private static JobRequest Request(string? uri = "local:///tmp/flux-abc/local-1") => new(Job, 0, uri);
+    private static JobRequest Request(string? uri = "local:///tmp/flux-abc/local-1") => new(Job, 0, new JobOrigin(JobScheduler.Flux, uri));
 
     private static async Task<JobMetadata> ResolveAsync(StandInFlux flux, JobRequest? request = null, int max = FluxJobspecSource.DefaultMaxJobspecBytes)
     {

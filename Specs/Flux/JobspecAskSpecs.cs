@@ -1,5 +1,6 @@
 using System.Text;
 using Datacrumbs.Daemon.Flux;
+using Datacrumbs.Daemon.Metadata;
 using Datacrumbs.Messages.Jobs;
 
 namespace Datacrumbs.Specs.Flux;

@@ -25,7 +25,8 @@ public sealed class StandInFlux : IDisposable
             exit 0
         fi
         job="${3-}"
-        case "$job" in *[!0-9]*|'') job=other ;; esac
+        # The daemon asks by decimal id; a hook asks by the id Flux gave it (f58), answered when given.
+        case "$job" in *[!0-9]*|'') [ -n "$job" ] && [ -e "$dir/jobspec.$job.json" ] || job=other ;; esac
         printf '%s\n' "$@" >"$dir/args"
         printf '%s' "${FLUX_URI-<unset>}" >"$dir/uri"
         printf '%s' "${FLUX_URI-<unset>}" >"$dir/uri.$job"
@@ -74,6 +75,9 @@ public sealed class StandInFlux : IDisposable
 
     /// <summary>Answers `flux job info` for this job (decimal id) from this jobspec text.</summary>
     public Task AnswersFor(ulong job, string jobspec) => File.WriteAllTextAsync(Path.Combine(Dir, $"jobspec.{job}.json"), jobspec);
+
+    /// <summary>Answers `flux job info` for this job id as a hook passes it (the f58 form of FLUX_JOB_ID).</summary>
+    public Task AnswersFor(string fluxJobId, string jobspec) => File.WriteAllTextAsync(Path.Combine(Dir, $"jobspec.{fluxJobId}.json"), jobspec);
 
     /// <summary>Behaves as <paramref name="mode"/> for this job (decimal id) only.</summary>
     public async Task BehavesFor(ulong job, string mode)

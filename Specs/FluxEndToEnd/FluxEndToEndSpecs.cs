@@ -238,12 +238,14 @@ public sealed class FluxEndToEndSpecs(ContinueNode fixture) : IClassFixture<Cont
         var job = FluxNode.NewJob();
         var id = Flux(job, JobIdFormat.F58);
         var nowhere = Path.Combine(_node.Daemon.WorkDir, "no-daemon", "datacrumbsd.sock");
+        await _node.Flux.AnswersFor(id, _node.TracedJobspec()); // as the hook asks; a job that did not ask would pass without a word (DownDaemonSpecs)
 
         var prolog = await _node.PrologAsync(id, policy, nowhere);
 
         Assert.Equal(0, prolog.ExitCode); // under fail too: the fatal exception cancels the job, no node is drained
         OneLine(prolog);
-        Assert.StartsWith($"datacrumbs: {job}: cannot reach the daemon", prolog.Stdout); // the job named, in the one form
+        // The job named, in the one form; the node named; the client's own line after.
+        Assert.StartsWith($"datacrumbs: {job}: failed: tracing unavailable on {Environment.MachineName}: the datacrumbs daemon is not running ({job}: cannot reach the daemon", prolog.Stdout);
         Assert.Contains("no such socket", prolog.Stdout);
         var raise = Assert.Single(_node.RaisesFor(id));
         Assert.Equal("--message=" + prolog.Stdout.TrimEnd('\n'), raise[4]);

@@ -1,5 +1,6 @@
 using CsCheck;
 using Datacrumbs.Messages.Jobs;
+using Datacrumbs.Messages.Text;
 
 namespace Datacrumbs.Specs.JobIds;
 
@@ -144,8 +145,8 @@ public sealed class JobIdCodecProperties
     [Fact]
     public void Printable_escapes_control_characters_and_lone_surrogates()
     {
-        Assert.Equal("a\\x0ab\\x1b", JobId.Printable("a\nb\u001b"));
-        Assert.Equal("p\\udcff", JobId.Printable("p\udcff"));
-        Assert.Equal("😀", JobId.Printable("😀"));
+        Assert.Equal("a\\x0ab\\x1b", UntrustedText.Printable("a\nb\u001b"));
+        Assert.Equal("p\\udcff", UntrustedText.Printable("p\udcff"));
+        Assert.Equal("😀", UntrustedText.Printable("😀"));
     }
 }

@@ -38,9 +38,11 @@ public sealed class SignerFixture : IAsyncLifetime
 
     public static string BinaryDir => AppContext.BaseDirectory;
 
-    public static string Config(string socket, string keyFile, double clientTimeoutSeconds = 30) => $$"""
+    /// <param name="extraMembers">Members put first into the configuration, each followed by a comma (e.g. tcp_listen).</param>
+    public static string Config(string socket, string keyFile, double clientTimeoutSeconds = 30, string extraMembers = "") => $$"""
         {
           // a test site
+          {{extraMembers}}
           "socket": "{{socket}}",
           "secret_file": "{{keyFile}}",
           "max_clients": 4,

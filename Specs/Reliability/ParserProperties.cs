@@ -4,6 +4,7 @@ using CsCheck;
 using Datacrumbs.Actors.Ports;
 using Datacrumbs.Daemon.Files;
 using Datacrumbs.Daemon.Flux;
+using Datacrumbs.Daemon.Metadata;
 using Datacrumbs.Daemon.Probes;
 using Datacrumbs.Messages.Jobs;
 using Datacrumbs.Messages.Wire;

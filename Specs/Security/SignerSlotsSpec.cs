@@ -44,7 +44,7 @@ public sealed class SignerSlotsSpec : IAsyncLifetime
     [Fact]
     public async Task One_user_holding_idle_connections_fills_only_their_own_slots()
     {
-        using var hoarder = await HoldConnectionsAsync("dcbob", MaxClients);
+        using var hoarder = await IdleConnections.HoldAsync(Socket, "dcbob", MaxClients);
         try
         {
             var alice = await SignAsync("dcalice");
@@ -62,28 +62,6 @@ public sealed class SignerSlotsSpec : IAsyncLifetime
         {
             hoarder.Kill();
         }
-    }
-
-    /// <summary>A python3 process as <paramref name="user"/> that connects <paramref name="count"/> times, says so, and sends nothing.</summary>
-    private async Task<Process> HoldConnectionsAsync(string user, int count)
-    {
-        const string script = """
-            import socket, sys
-            held = []
-            for _ in range(int(sys.argv[2])):
-                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                s.connect(sys.argv[1])
-                held.append(s)
-            print("held", flush=True)
-            sys.stdin.read()
-            """;
-        var psi = new ProcessStartInfo("setpriv") { RedirectStandardOutput = true, RedirectStandardInput = true, UseShellExecute = false };
-        foreach (var a in new[] { $"--reuid={user}", $"--regid={user}", "--init-groups", "--", "/usr/bin/python3", "-c", script, Socket, count.ToString() })
-            psi.ArgumentList.Add(a);
-        var process = Process.Start(psi)!;
-        var line = await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
-        Assert.Equal("held", line);
-        return process;
     }
 
     /// <summary>The real client, as <paramref name="user"/>, signing the sample probes into that user's own dir.</summary>

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net;
 using System.Text;
 using Datacrumbs.Specs.Probes;
 
@@ -18,6 +19,9 @@ public sealed class SignerUnderTest : IDisposable
         Process = SignerFixture.Start(config, line =>
         {
             lock (_output) _output.AppendLine(line);
+            // "listening on tcp 127.0.0.1:43123 (...)": printed before the Unix socket's line, both already listening.
+            if (line.StartsWith("listening on tcp ", StringComparison.Ordinal))
+                TcpEndPoint = IPEndPoint.Parse(line["listening on tcp ".Length..line.IndexOf(' ', "listening on tcp ".Length)]);
             if (line.StartsWith("listening on", StringComparison.Ordinal)) _listening.TrySetResult();
             onLine?.Invoke(line);
         });
@@ -26,6 +30,9 @@ public sealed class SignerUnderTest : IDisposable
     }
 
     public Process Process { get; }
+
+    /// <summary>Where the signer serves upstream's JSON-RPC (the port the system chose), when its configuration has tcp_listen.</summary>
+    public IPEndPoint? TcpEndPoint { get; private set; }
 
     public string Output { get { lock (_output) return _output.ToString(); } }
 

@@ -1,5 +1,6 @@
 using Datacrumbs.Daemon.Systemd;
 using Datacrumbs.Messages.Jobs;
+using Datacrumbs.Messages.Text;
 using Datacrumbs.Specs.Harness;
 
 namespace Datacrumbs.Specs.Systemd;
@@ -30,7 +31,7 @@ public sealed class SystemdEscapeSpec
         Assert.Equal(inputs.Length, expected.Length);
         for (var i = 0; i < inputs.Length; i++)
             Assert.True(expected[i] == SystemdEscape.Instance(inputs[i]),
-                $"'{JobId.Printable(inputs[i])}': systemd-escape gives {expected[i]}, ours {SystemdEscape.Instance(inputs[i])}");
+                $"'{UntrustedText.Printable(inputs[i])}': systemd-escape gives {expected[i]}, ours {SystemdEscape.Instance(inputs[i])}");
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using Datacrumbs.Messages.Wire;
+using Datacrumbs.Messages.Unix;
 
 namespace Datacrumbs.Daemon.Control;
 

@@ -1,3 +1,5 @@
+using Datacrumbs.Messages.Unix;
+
 namespace Datacrumbs.Daemon.Control;
 
 /// <summary>

@@ -1,7 +1,9 @@
+using System.Collections.Concurrent;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Datacrumbs.Daemon.Native;
 using Datacrumbs.Messages.Wire;
+using Datacrumbs.Messages.Unix;
 using Microsoft.Extensions.Logging;
 
 namespace Datacrumbs.Daemon.Control;
@@ -16,6 +18,8 @@ public sealed class ControlSocketServer(ControlSocketOptions options, RequestHan
 {
     private static readonly TimeSpan AcceptRetryPause = TimeSpan.FromMilliseconds(100);
     private readonly CancellationTokenSource _stopping = new();
+    /// <summary>Connections being served, so that stopping waits for their "shutting down" replies.</summary>
+    private readonly ConcurrentDictionary<Task, byte> _inFlight = new();
     private Socket? _listener;
     private Task? _acceptLoop;
 
@@ -53,7 +57,9 @@ public sealed class ControlSocketServer(ControlSocketOptions options, RequestHan
                 catch (OperationCanceledException) { break; }
                 continue;
             }
-            _ = ServeAsync(client);
+            var serving = ServeAsync(client);
+            _inFlight.TryAdd(serving, 0);
+            _ = serving.ContinueWith(done => _inFlight.TryRemove(done, out _), TaskScheduler.Default);
         }
     }
 
@@ -141,6 +147,8 @@ public sealed class ControlSocketServer(ControlSocketOptions options, RequestHan
         await _stopping.CancelAsync();
         _listener?.Dispose();
         if (_acceptLoop is not null) await _acceptLoop;
+        // Each one answers within its reply deadline once stopping is signalled; none throws.
+        await Task.WhenAll(_inFlight.Keys);
         if (File.Exists(options.Path)) File.Delete(options.Path);
         _stopping.Dispose();
     }

@@ -1,8 +1,11 @@
 using Akka.Actor;
+using Akka.Hosting;
 using Datacrumbs.Actors.Lifecycle;
 using Datacrumbs.Actors.Supervision;
 using Datacrumbs.Messages.Jobs;
+using Datacrumbs.Messages.Unix;
 using Datacrumbs.Messages.Wire;
+using Datacrumbs.Messages.Text;
 
 namespace Datacrumbs.Daemon.Control;
 
@@ -11,7 +14,7 @@ namespace Datacrumbs.Daemon.Control;
 /// checks with messages that name the problem, then an Ask of the job supervisor with a deadline
 /// longer than any lifecycle can take, so the actors, not this layer, decide timeouts.
 /// </summary>
-public sealed class RequestHandler(IActorRef supervisor, CallerPolicy callers, FailurePolicy onFailure, LifecycleTimeouts timeouts, RequestActivity activity)
+public sealed class RequestHandler(IRequiredActor<JobSupervisor> supervisor, CallerPolicy callers, FailurePolicy onFailure, LifecycleTimeouts timeouts, RequestActivity activity)
 {
     private const int MaxFluxUriLength = 4096;
     private static readonly TimeSpan StatusTimeout = TimeSpan.FromSeconds(10);
@@ -42,7 +45,8 @@ public sealed class RequestHandler(IActorRef supervisor, CallerPolicy callers, F
 
     private async Task<ControlReply> StatusAsync(PeerCredentials caller, CancellationToken ct)
     {
-        var report = await supervisor.Ask<StatusReport>(new StatusQuery(callers.IsPrivileged(caller) ? null : caller.Uid), StatusTimeout, ct);
+        var jobs = await supervisor.GetAsync(ct);
+        var report = await jobs.Ask<StatusReport>(new StatusQuery(callers.IsPrivileged(caller) ? null : caller.Uid), StatusTimeout, ct);
         return new ControlReply { Status = ReplyStatus.Ok, Message = $"{report.Jobs.Count} job(s)", Jobs = report.Jobs };
     }
 
@@ -51,16 +55,20 @@ public sealed class RequestHandler(IActorRef supervisor, CallerPolicy callers, F
         var job = ParseJob(request.Job);
         var uid = request.Uid ?? throw new BadRequestException("a prolog must name the job's user (uid; FLUX_JOB_USERID)");
         if (request.FluxUri is { } uri && (uri.Length > MaxFluxUriLength || uri.Any(char.IsControl)))
-            throw new BadRequestException($"FLUX_URI '{JobId.Printable(uri)}' is not a usable URI");
-        var jobRequest = new JobRequest(job, uid, request.FluxUri, request.Metadata, request.FluxOwnerUid);
-        var answer = await supervisor.Ask<JobAnswer>(new Prolog(jobRequest), timeouts.LongestProlog + TimeBudget.AnswerMargin, ct);
+            throw new BadRequestException($"FLUX_URI '{UntrustedText.Printable(uri)}' is not a usable URI");
+        // The wire speaks Flux's environment (FLUX_URI, FLUX_OWNER_USERID): every prolog on it is a Flux job.
+        var origin = new JobOrigin(JobScheduler.Flux, request.FluxUri, request.FluxOwnerUid);
+        var jobRequest = new JobRequest(job, uid, origin, request.Metadata);
+        var jobs = await supervisor.GetAsync(ct);
+        var answer = await jobs.Ask<JobAnswer>(new Prolog(jobRequest), timeouts.LongestProlog + TimeBudget.AnswerMargin, ct);
         return Reply(answer);
     }
 
     private async Task<ControlReply> EpilogAsync(ControlRequest request, CancellationToken ct)
     {
         var job = ParseJob(request.Job);
-        var answer = await supervisor.Ask<JobAnswer>(new Epilog(job), timeouts.LongestEpilog + TimeBudget.AnswerMargin, ct);
+        var jobs = await supervisor.GetAsync(ct);
+        var answer = await jobs.Ask<JobAnswer>(new Epilog(job), timeouts.LongestEpilog + TimeBudget.AnswerMargin, ct);
         return Reply(answer);
     }
 

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.RegularExpressions;
 using Datacrumbs.Actors.Ports;
+using Datacrumbs.Messages.Text;
 
 namespace Datacrumbs.Daemon.Files;
 
@@ -66,7 +67,7 @@ public static partial class EnvFileFormat
     private static void Check(string key, string value)
     {
         if (!KeyPattern().IsMatch(key))
-            throw new ArgumentException($"'{Messages.Jobs.JobId.Printable(key)}' is not a valid environment variable name");
+            throw new ArgumentException($"'{UntrustedText.Printable(key)}' is not a valid environment variable name");
         if (value.Length > MaxValueLength)
             throw new ArgumentException($"{key} is {value.Length} characters long; the limit is {MaxValueLength}");
         foreach (var c in value)

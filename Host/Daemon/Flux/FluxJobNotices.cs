@@ -125,12 +125,12 @@ public sealed class FluxJobNotices(UserDirectory users, string fluxCommand, Fail
             UseShellExecute = false,
         };
         foreach (var a in args) psi.ArgumentList.Add(a);
-        if (request.FluxOwnerUid is { } owner && owner != 0 && Environment.IsPrivilegedProcess)
+        if (request.Origin?.OwnerUid is { } owner && owner != 0 && Environment.IsPrivilegedProcess)
         {
             psi.UserName = users.NameOf(owner);
             psi.WorkingDirectory = "/";
         }
-        if (request.FluxUri is { } uri) psi.Environment["FLUX_URI"] = uri;
+        if (request.Origin?.Address is { } uri) psi.Environment["FLUX_URI"] = uri;
         else psi.Environment.Remove("FLUX_URI"); // the system instance, never the daemon's own
 
         using var process = new Process { StartInfo = psi };

@@ -3,8 +3,10 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Datacrumbs.Actors.Ports;
+using Datacrumbs.Daemon.Metadata;
 using Datacrumbs.Daemon.Users;
 using Datacrumbs.Messages.Jobs;
+using Datacrumbs.Messages.Text;
 
 namespace Datacrumbs.Daemon.Flux;
 
@@ -60,15 +62,15 @@ public sealed class FluxJobspecSource : IJobMetadataSource
         psi.ArgumentList.Add("jobspec");
         // A multi-user instance owned by a user (`flux`) refuses root unless its [access] has
         // allow-root-owner = true: read the jobspec as the owner, who may read every job.
-        if (request.FluxOwnerUid is { } owner && owner != 0 && Environment.IsPrivilegedProcess)
+        if (request.Origin?.OwnerUid is { } owner && owner != 0 && Environment.IsPrivilegedProcess)
         {
             psi.UserName = _users.NameOf(owner);
             psi.WorkingDirectory = "/";
         }
-        if (request.FluxUri is { } uri)
+        if (request.Origin?.Address is { } uri)
         {
             if (uri.Length == 0 || uri.Length > 4096 || uri.Any(char.IsControl))
-                throw new JobMetadataException($"job {job}: the prolog's FLUX_URI is unusable: '{JobId.Printable(uri)}'");
+                throw new JobMetadataException($"job {job}: the prolog's FLUX_URI is unusable: '{UntrustedText.Printable(uri)}'");
             psi.Environment["FLUX_URI"] = uri;
         }
         else

@@ -1,6 +1,8 @@
+using Datacrumbs.Daemon.Metadata;
 using Datacrumbs.Daemon.Probes;
 using System.Text.Json;
 using Datacrumbs.Messages.Jobs;
+using Datacrumbs.Messages.Text;
 
 namespace Datacrumbs.Daemon.Flux;
 
@@ -68,7 +70,7 @@ public static class JobspecTracing
         if (path.Length > 0 && path[0] != '/' && ProbeFilePath.Problem("/" + path) is null)
             path = ResolveAgainstCwd(job, system, path);
         if (ProbeFilePath.Problem(path) is { } problem)
-            throw Malformed(job, $"{Where}.probe_file {problem}: '{JobId.Printable(path)}'");
+            throw Malformed(job, $"{Where}.probe_file {problem}: '{UntrustedText.Printable(path)}'");
         return new TracingRequest("yes", path);
     }
 
@@ -77,7 +79,7 @@ public static class JobspecTracing
     {
         if (!system.TryGetProperty("cwd", out var cwd) || cwd.ValueKind != JsonValueKind.String
             || cwd.GetString() is not { } dir || ProbeFilePath.Problem(dir) is not null)
-            throw Malformed(job, $"{Where}.probe_file is not an absolute path: '{JobId.Printable(relative)}', and the jobspec has no absolute attributes.system.cwd to resolve it against (submit with --datacrumbs-probe-file=$PWD/{JobId.Printable(relative)})");
+            throw Malformed(job, $"{Where}.probe_file is not an absolute path: '{UntrustedText.Printable(relative)}', and the jobspec has no absolute attributes.system.cwd to resolve it against (submit with --datacrumbs-probe-file=$PWD/{UntrustedText.Printable(relative)})");
         return dir.TrimEnd('/') + "/" + relative;
     }
 
@@ -95,7 +97,7 @@ public static class JobspecTracing
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var property in obj.EnumerateObject())
             if (!seen.Add(property.Name))
-                throw Malformed(job, $"{Where} has the key '{JobId.Printable(property.Name)}' twice");
+                throw Malformed(job, $"{Where} has the key '{UntrustedText.Printable(property.Name)}' twice");
     }
 
     private static string Describe(JsonElement e) => e.ValueKind switch

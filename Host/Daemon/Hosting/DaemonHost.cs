@@ -3,17 +3,21 @@ using Datacrumbs.Actors.Ports;
 using Datacrumbs.Actors.Scheduling;
 using Datacrumbs.Actors.Supervision;
 using Datacrumbs.Daemon.Configuration;
+using Datacrumbs.Daemon.Control;
 using Datacrumbs.Daemon.Files;
 using Datacrumbs.Daemon.Flux;
+using Datacrumbs.Daemon.Metadata;
 using Datacrumbs.Daemon.Probes;
 using Datacrumbs.Daemon.ProcessBackend;
 using Datacrumbs.Daemon.Systemd;
 using Datacrumbs.Daemon.Users;
+using Datacrumbs.Messages.Jobs;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Hosting.Systemd;
 using Microsoft.Extensions.Logging;
+using Akka.Logger.Serilog;
 using Serilog;
 using Serilog.Events;
 
@@ -41,7 +45,8 @@ public static class DaemonHost
         builder.Services.AddSingleton<IEnvFiles>(sp => sp.GetRequiredService<EnvFileStore>());
         builder.Services.AddSingleton<IReadyFiles>(new ReadyFileWatcher(options.RunDir));
         var users = new UserDirectory();
-        builder.Services.AddSingleton<IJobMetadataSource>(new MetadataRouter(new InlineMetadataSource(users), new FluxJobspecSource(users, options.FluxCommand)));
+        builder.Services.AddSingleton<IJobMetadataSource>(new MetadataRouter(new InlineMetadataSource(users),
+            new Dictionary<JobScheduler, IJobMetadataSource> { [JobScheduler.Flux] = new FluxJobspecSource(users, options.FluxCommand) }));
         builder.Services.AddSingleton(ProbeAdmission.Create(options));
         builder.Services.AddSingleton<IUnitBackend>(sp => BackendSelection.Resolve(options.Backend) switch
         {
@@ -64,7 +69,14 @@ public static class DaemonHost
 
         builder.Services.AddAkka("datacrumbsd", (akka, sp) =>
         {
-            akka.AddHocon(DaemonLogging.AkkaHocon, HoconAddMode.Prepend);
+            // Akka's own logs go through Serilog too, keeping the named holes of its templates as fields.
+            akka.ConfigureLoggers(loggers =>
+            {
+                loggers.LogLevel = Akka.Event.LogLevel.InfoLevel;
+                loggers.ClearLoggers();
+                loggers.AddLogger<SerilogLogger>(); // Akka's default formatter is semantic: named holes stay fields
+            });
+            akka.AddHocon("akka.stdout-loglevel = OFF", HoconAddMode.Prepend); // ConfigureLoggers has no setting for it
             // Deadline-driven, so an idle node never wakes for the actor system (Akka's default ticks every 10 ms).
             akka.AddHocon(DeadlineScheduler.Hocon, HoconAddMode.Prepend);
             akka.WithActors((system, registry) =>
@@ -75,9 +87,15 @@ public static class DaemonHost
                 registry.Register<JobSupervisor>(jobs);
             });
         });
+        // The control side: who may do what, how many connections, one request to one reply.
+        builder.Services.AddSingleton(sp => new CallerPolicy(CallerIdentities.Resolve(options.AllowedCallers, sp.GetRequiredService<ILogger<CallerPolicy>>())));
+        builder.Services.AddSingleton(sp => new ConnectionSlots(options.MaxConnections, options.MaxConnectionsPerUser, sp.GetRequiredService<CallerPolicy>()));
+        builder.Services.AddSingleton(sp => new RequestHandler(
+            sp.GetRequiredService<IRequiredActor<JobSupervisor>>(), sp.GetRequiredService<CallerPolicy>(),
+            options.OnFailure, options.Timeouts.ToLifecycle(), sp.GetRequiredService<RequestActivity>()));
         builder.Services.AddHostedService<DaemonService>();
         builder.Services.AddHostedService<WatchdogService>();
-        builder.Services.AddSingleton<Control.RequestActivity>();
+        builder.Services.AddSingleton<RequestActivity>();
         builder.Services.AddHostedService<IdleMemoryTrim>();
         return builder.Build();
     }

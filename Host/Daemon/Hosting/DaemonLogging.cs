@@ -12,14 +12,6 @@ namespace Datacrumbs.Daemon.Hosting;
 /// </summary>
 public static class DaemonLogging
 {
-    /// <summary>Akka's own logs go through Serilog too, keeping the named holes of its templates as fields.</summary>
-    public const string AkkaHocon = """
-        akka.loggers = ["Akka.Logger.Serilog.SerilogLogger, Akka.Logger.Serilog"]
-        akka.logger-formatter = "Akka.Logger.Serilog.SerilogLogMessageFormatter, Akka.Logger.Serilog"
-        akka.loglevel = INFO
-        akka.stdout-loglevel = OFF
-        """;
-
     /// <param name="systemdUnits">Whether jobs' tracers run as systemd units: only then does every job entry get DATACRUMBS_UNIT.</param>
     /// <param name="journal">The journal sink when the journal is used (its drops are a metric), else null: the console never drops, it blocks.</param>
     public static Serilog.Core.Logger Create(LogEventLevel level, LogTarget target, string? journalSocket, out JournaldSink? journal, bool systemdUnits = true)

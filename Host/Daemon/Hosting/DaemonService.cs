@@ -1,6 +1,7 @@
 using Akka.Hosting;
 using Datacrumbs.Actors.Ports;
 using Datacrumbs.Actors.Supervision;
+using Datacrumbs.Daemon.Adoption;
 using Datacrumbs.Daemon.Configuration;
 using Datacrumbs.Daemon.Control;
 using Datacrumbs.Daemon.Files;
@@ -19,7 +20,8 @@ public sealed class DaemonService(
     IRequiredActor<JobSupervisor> supervisor,
     IUnitBackend units,
     EnvFileStore envFiles,
-    RequestActivity activity,
+    RequestHandler handler,
+    ConnectionSlots slots,
     IHostApplicationLifetime lifetime,
     ILoggerFactory loggers) : IHostedService
 {
@@ -35,17 +37,14 @@ public sealed class DaemonService(
                 survey.Running.Count, survey.Leftovers.Count, options.RunDir);
         jobs.Tell(survey, Akka.Actor.ActorRefs.NoSender);
 
-        var callers = new CallerPolicy(CallerIdentities.Resolve(options.AllowedCallers, _log));
-        var handler = new RequestHandler(jobs, callers, options.OnFailure, options.Timeouts.ToLifecycle(), activity);
-        var slots = new ConnectionSlots(options.MaxConnections, options.MaxConnectionsPerUser, callers);
         var readTimeout = TimeSpan.FromSeconds(options.RequestReadSeconds);
         // The hooks' socket first: a user flooding the public one cannot fill its backlog.
         var hookGroup = HookGroup();
         foreach (var socket in new[]
                  {
-                     new ControlSocketOptions(options.HookSocketPath, hookGroup is null ? (UnixFileMode)0b110_000_000 : (UnixFileMode)0b110_110_000, hookGroup, readTimeout, Frames.DefaultMaxRequestBytes),
+                     new ControlSocketOptions(options.HookSocketPath, hookGroup is null ? SocketModes.RootOnly : SocketModes.RootAndGroup, hookGroup, readTimeout, Frames.DefaultMaxRequestBytes),
                      // Anyone may connect (status is for everyone).
-                     new ControlSocketOptions(options.SocketPath, (UnixFileMode)0b110_110_110, null, readTimeout, Frames.DefaultMaxRequestBytes),
+                     new ControlSocketOptions(options.SocketPath, SocketModes.Everyone, null, readTimeout, Frames.DefaultMaxRequestBytes),
                  })
         {
             var server = new ControlSocketServer(socket, handler, slots, loggers.CreateLogger<ControlSocketServer>());
@@ -57,6 +56,7 @@ public sealed class DaemonService(
             _log.LogInformation("datacrumbsd ready: backend {Backend}, run dir {RunDir}, on failure {OnFailure}", units.Name, options.RunDir, options.OnFailure));
     }
 
+    /// <summary>Closes the sockets and answers every request in flight "shutting down" before the actors stop.</summary>
     public async Task StopAsync(CancellationToken ct)
     {
         foreach (var server in _servers) await server.DisposeAsync();

@@ -2,6 +2,7 @@ using Datacrumbs.Actors.Ports;
 using Datacrumbs.Daemon.Files;
 using Datacrumbs.Messages.Jobs;
 using Datacrumbs.Messages.Probes;
+using Datacrumbs.Messages.Text;
 
 namespace Datacrumbs.Daemon.Probes;
 
@@ -30,7 +31,7 @@ public sealed class PlainProbeAdmission(string runDir, ProbeAdmissionLimits limi
         }
         catch (ProbesRejectedException e)
         {
-            throw new ProbesRejectedException(e.Reason, $"probe file {JobId.Printable(path)}: {e.Message}", e);
+            throw new ProbesRejectedException(e.Reason, $"probe file {UntrustedText.Printable(path)}: {e.Message}", e);
         }
     }
 

@@ -2,6 +2,7 @@ using Datacrumbs.Daemon.Files;
 using Datacrumbs.Actors.Ports;
 using Datacrumbs.Messages.Jobs;
 using Datacrumbs.Messages.Probes;
+using Datacrumbs.Messages.Text;
 
 namespace Datacrumbs.Daemon.Probes;
 
@@ -37,7 +38,7 @@ public sealed class SignedProbeAdmission(string runDir, ProbeSecret secret, Prob
         }
         catch (ProbesRejectedException e)
         {
-            throw new ProbesRejectedException(e.Reason, $"probe file {JobId.Printable(path)}: {e.Message}", e);
+            throw new ProbesRejectedException(e.Reason, $"probe file {UntrustedText.Printable(path)}: {e.Message}", e);
         }
     }
 

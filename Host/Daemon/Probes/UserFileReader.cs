@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using Datacrumbs.Messages.Jobs;
 using Datacrumbs.Messages.Probes;
+using Datacrumbs.Messages.Text;
 
 namespace Datacrumbs.Daemon.Probes;
 
@@ -56,9 +56,9 @@ public sealed class UserFileReader
             {
                 // "head: cannot open '<path>' for reading: Permission denied": the path is in our message already.
                 var text = (await stderr).Trim();
-                var why = JobId.Printable(text.LastIndexOf(": ", StringComparison.Ordinal) is var i and >= 0 ? text[(i + 2)..] : text);
+                var why = UntrustedText.Printable(text.LastIndexOf(": ", StringComparison.Ordinal) is var i and >= 0 ? text[(i + 2)..] : text);
                 throw new ProbesRejectedException(ProbeRejection.Unreadable,
-                    $"{JobId.Printable(userName)} (uid {uid}) cannot read it: {(why.Length > 0 ? why : $"reader exited with {child.ExitCode}")}");
+                    $"{UntrustedText.Printable(userName)} (uid {uid}) cannot read it: {(why.Length > 0 ? why : $"reader exited with {child.ExitCode}")}");
             }
             return content;
         }
@@ -66,7 +66,7 @@ public sealed class UserFileReader
         {
             Kill(child);
             throw new ProbesRejectedException(ProbeRejection.Unreadable,
-                $"reading it as {JobId.Printable(userName)} (uid {uid}) did not finish within {timeout.TotalSeconds:0.#} s (a FIFO, or a hung file system?)");
+                $"reading it as {UntrustedText.Printable(userName)} (uid {uid}) did not finish within {timeout.TotalSeconds:0.#} s (a FIFO, or a hung file system?)");
         }
         finally
         {

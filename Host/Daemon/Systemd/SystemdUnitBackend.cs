@@ -1,5 +1,6 @@
 using Datacrumbs.Actors.Ports;
 using Datacrumbs.Messages.Jobs;
+using Datacrumbs.Messages.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Tmds.DBus.Protocol;
@@ -231,7 +232,7 @@ public sealed class SystemdUnitBackend : IUnitBackend, ISystemdSignals, IAsyncDi
         foreach (var name in names)
         {
             if (JobNames.TryParseUnit(name, out var id)) jobs.Add(id);
-            else _log.LogWarning("Ignoring unit {Unit}: its instance is not a canonical job id", JobId.Printable(name));
+            else _log.LogWarning("Ignoring unit {Unit}: its instance is not a canonical job id", UntrustedText.Printable(name));
         }
         return jobs;
     }
@@ -374,7 +375,7 @@ public sealed class SystemdUnitBackend : IUnitBackend, ISystemdSignals, IAsyncDi
         "dependency" => "a unit it depends on failed",
         "skipped" => "the job was skipped (a condition was not met)",
         "invalid" => "the job was invalid for the unit's state",
-        _ => $"the job ended with '{JobId.Printable(result)}'",
+        _ => $"the job ended with '{UntrustedText.Printable(result)}'",
     };
 
     /// <summary>"exit-code, status 3" or "signal, SIGKILL" from the Service interface's properties.</summary>

@@ -40,10 +40,17 @@ public sealed class DaemonUnderTest : IAsyncDisposable
             ["Log"] = "Journal",
             ["JournalSocket"] = journal.Path,
             ["Tracer"] = tracer ?? [Paths.StandInTracer],
-            ["TracerEnvironment"] = new Dictionary<string, string> { ["STANDIN_CONTROL_DIR"] = node.ControlDir },
+            // The stand-in verifies the probe file as the runtime does, with the secret and run dir its build would fix.
+            ["TracerEnvironment"] = new Dictionary<string, string>
+            {
+                ["STANDIN_CONTROL_DIR"] = node.ControlDir,
+                ["STANDIN_SECRET_FILE"] = node.SecretFile,
+                ["STANDIN_RUN_DIR"] = node.RunDir,
+                ["STANDIN_VERIFIED_CACHE"] = node.VerifiedCache,
+            },
             ["FluxCommand"] = node.Flux,
             ["KillAfterSeconds"] = 5,
-            ["Probes"] = new Dictionary<string, object> { ["RequireSignature"] = false },
+            ["Probes"] = new Dictionary<string, object> { ["RequireSignature"] = true, ["SecretFile"] = node.SecretFile },
             // The figures include the metrics' writes, as on a node with node_exporter (into this node's own dir).
             ["Metrics"] = new Dictionary<string, object> { ["TextfileDirectory"] = node.Dir },
             // Idle figures are taken after the daemon gives memory back: 3 quiet seconds here, 30 shipped.

@@ -6,8 +6,8 @@ namespace Datacrumbs.Benchmarks.Load;
 /// <summary>
 /// What a compute node provides around the daemon, in a work dir: a stand-in `flux` that answers
 /// `flux job info ID jobspec` with a jobspec asking for tracing (a tiny sh script, so that the
-/// metadata step costs one small process start, as `flux job info` does), the user's probe file,
-/// and the stand-in tracer's per-job control dir.
+/// metadata step costs one small process start, as `flux job info` does), the site secret and the
+/// user's signed probe file (<see cref="SignedProbes"/>), and the stand-in tracer's per-job control dir.
 /// </summary>
 public sealed class Node
 {
@@ -16,6 +16,9 @@ public sealed class Node
     public string ControlDir => Path.Combine(Dir, "standin");
     public string Flux => Path.Combine(Dir, "flux");
     public string ProbeFile => Path.Combine(Dir, "probes.json.gz");
+    public string SecretFile => Path.Combine(Dir, "probe-secret");
+    /// <summary>The stand-in's cache of verified documents: one full check of the one document, then only its expiry (thousands of tracers start on it).</summary>
+    public string VerifiedCache => Path.Combine(Dir, "standin-verified");
     public uint Uid { get; }
     private ulong _next = (ulong)Random.Shared.NextInt64(1L << 20, 1L << 40);
 
@@ -29,13 +32,13 @@ public sealed class Node
     {
         Dir = dir;
         Directory.CreateDirectory(ControlDir);
-        File.WriteAllBytes(ProbeFile, [0x1f, 0x8b, 0, 0]);
+        Uid = Messages.Unix.UnixAccounts.LookupUid(user) ?? throw new InvalidOperationException($"no user {user} on this machine (.ci/run creates it)");
+        SignedProbes.Write(SecretFile, ProbeFile, Uid, user);
         File.WriteAllText(Path.Combine(Dir, "jobspec.json"),
             "{\"attributes\":{\"system\":{\"datacrumbs\":{\"enable\":\"yes\",\"probe_file\":\"" + ProbeFile + "\"}}}}");
         File.WriteAllText(Flux, $"#!/bin/sh\nexec cat {Path.Combine(Dir, "jobspec.json")}\n");
         File.SetUnixFileMode(Flux, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
             | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
-        Uid = Messages.Unix.UnixAccounts.LookupUid(user) ?? throw new InvalidOperationException($"no user {user} on this machine (.ci/run creates it)");
     }
 
     public JobId NewJob() => new(Interlocked.Increment(ref _next));
@@ -64,5 +67,8 @@ public sealed class Node
         ["DATACRUMBS_RUN_DIR"] = runDir,
         ["DATACRUMBS_TRACER"] = Paths.StandInTracer,
         ["STANDIN_CONTROL_DIR"] = ControlDir,
+        ["STANDIN_SECRET_FILE"] = SecretFile,
+        ["STANDIN_RUN_DIR"] = runDir,
+        ["STANDIN_VERIFIED_CACHE"] = VerifiedCache,
     };
 }

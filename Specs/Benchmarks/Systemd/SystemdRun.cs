@@ -73,7 +73,7 @@ public sealed class SystemdRun(BenchResults results, string ctl, int samples)
             File.Copy(from, Path.Combine(bench, name), overwrite: true);
             File.SetUnixFileMode(Path.Combine(bench, name), (UnixFileMode)0b111_101_101);
         }
-        await File.WriteAllBytesAsync(Path.Combine(bench, "probes.json.gz"), [0x1f, 0x8b, 0, 0]);
+        SignedProbes.Write(Path.Combine(bench, "probe-secret"), Path.Combine(bench, "probes.json.gz"), _uid, "dcalice");
         await File.WriteAllTextAsync(Path.Combine(bench, "jobspec.json"),
             "{\"attributes\":{\"system\":{\"datacrumbs\":{\"enable\":\"yes\",\"probe_file\":\"" + Bench + "/probes.json.gz\"}}}}");
         await File.WriteAllTextAsync(Path.Combine(bench, "flux"), $"#!/bin/sh\nexec cat {Bench}/jobspec.json\n");
@@ -84,7 +84,7 @@ public sealed class SystemdRun(BenchResults results, string ctl, int samples)
         (await _sandbox.ExecAsync("ln", "-sfn", $"{Bench}/datacrumbs-standin-tracer", "/usr/libexec/datacrumbs/datacrumbs-tracer")).EnsureSuccess("in the sandbox");
         Directory.CreateDirectory(Path.Combine(_sandbox.UnitDir, "datacrumbs@.service.d"));
         await File.WriteAllTextAsync(Path.Combine(_sandbox.UnitDir, "datacrumbs@.service.d", "standin.conf"),
-            "[Service]\nEnvironment=STANDIN_CONTROL_DIR=/run/standin\n");
+            $"[Service]\nEnvironment=STANDIN_CONTROL_DIR=/run/standin STANDIN_SECRET_FILE={Bench}/probe-secret\n");
         File.Copy(Path.Combine(Paths.RepoRoot, "deploy", "systemd", "datacrumbs@.service"), Path.Combine(_sandbox.UnitDir, "datacrumbs@.service"), overwrite: true);
         (await _sandbox.ExecAsync("systemctl", "daemon-reload")).EnsureSuccess("in the sandbox");
     }
@@ -97,7 +97,7 @@ public sealed class SystemdRun(BenchResults results, string ctl, int samples)
             ["Backend"] = "Systemd",
             ["Log"] = "Console",
             ["FluxCommand"] = $"{Bench}/flux",
-            ["Probes"] = new Dictionary<string, object> { ["RequireSignature"] = false },
+            ["Probes"] = new Dictionary<string, object> { ["RequireSignature"] = true, ["SecretFile"] = $"{Bench}/probe-secret" },
         };
         await File.WriteAllTextAsync(_sandbox.HostPath($"{Bench}/datacrumbsd.json"), JsonSerializer.Serialize(config));
         var line = _sandbox.Inside(Paths.Daemon, "--config", $"{Bench}/datacrumbsd.json");

@@ -4,7 +4,7 @@
 #   1. resolve the job's tracing request: `flux job info ID jobspec`, probe file picked out of it
 #   2. write the env file with printenv
 #   3. start the tracer: `systemctl start datacrumbs@ID.service` (REFERENCE_BACKEND=systemd), or
-#      the process equivalent `setsid TRACER PROBE_FILE RUN_ID &`
+#      the process equivalent `setsid TRACER PROBE_FILE RUN_ID USER &` (the runtime's command line)
 #   4. poll for the ready file with `sleep 1`
 # Environment: FLUX_JOB_ID, FLUX_JOB_USERID; DATACRUMBS_FLUX (flux command), DATACRUMBS_RUN_DIR,
 # DATACRUMBS_TRACER (process backend), REFERENCE_BACKEND (process|systemd).
@@ -28,7 +28,7 @@ printenv | grep '^DATACRUMBS_' > "$run_dir/datacrumbs-$job.env"
 
 case ${REFERENCE_BACKEND:-process} in
   systemd) systemctl start "datacrumbs@$job.service" || { echo "datacrumbs: $job: start failed"; exit 1; } ;;
-  *) setsid "${DATACRUMBS_TRACER:?}" "$probe_file" "$job" </dev/null >/dev/null 2>&1 &
+  *) setsid "${DATACRUMBS_TRACER:?}" "$probe_file" "$job" "$DATACRUMBS_USER" </dev/null >/dev/null 2>&1 &
      echo $! > "$run_dir/datacrumbs-$job.pid" ;;
 esac
 

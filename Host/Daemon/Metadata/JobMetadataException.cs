@@ -1,4 +1,4 @@
-namespace Datacrumbs.Daemon.Flux;
+namespace Datacrumbs.Daemon.Metadata;
 
 /// <summary>
 /// A job's metadata could not be read or is malformed. The message names the job and the

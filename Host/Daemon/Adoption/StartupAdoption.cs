@@ -4,7 +4,7 @@ using Datacrumbs.Actors.Supervision;
 using Datacrumbs.Daemon.Files;
 using Datacrumbs.Messages.Jobs;
 
-namespace Datacrumbs.Daemon.Hosting;
+namespace Datacrumbs.Daemon.Adoption;
 
 /// <summary>
 /// What a restarted daemon finds, after flux-core's sdmon: units still running are adopted so a

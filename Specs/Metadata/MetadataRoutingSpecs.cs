@@ -1,9 +1,9 @@
 using Datacrumbs.Actors.Ports;
-using Datacrumbs.Daemon.Flux;
+using Datacrumbs.Daemon.Metadata;
 using Datacrumbs.Daemon.Users;
 using Datacrumbs.Messages.Jobs;
 
-namespace Datacrumbs.Specs.Flux;
+namespace Datacrumbs.Specs.Metadata;
 
 public sealed class MetadataRoutingSpecs
 {
@@ -18,10 +18,21 @@ public sealed class MetadataRoutingSpecs
     [Fact]
     public async Task Wrapper_requests_go_inline_and_prologs_go_to_flux()
     {
-        var router = new MetadataRouter(new Recorder("inline"), new Recorder("flux"));
+        var router = new MetadataRouter(new Recorder("inline"), new Dictionary<JobScheduler, IJobMetadataSource> { [JobScheduler.Flux] = new Recorder("flux") });
         var wrapper = new JobRequest(Job, 0, Inline: new TracingRequest("yes", "/p"));
         Assert.Equal("inline", (await router.ResolveAsync(wrapper, CancellationToken.None)).UserName);
-        Assert.Equal("flux", (await router.ResolveAsync(new JobRequest(Job, 0, "local:///x"), CancellationToken.None)).UserName);
+        Assert.Equal("flux", (await router.ResolveAsync(new JobRequest(Job, 0, new JobOrigin(JobScheduler.Flux, "local:///x")), CancellationToken.None)).UserName);
+    }
+
+    [Fact]
+    public async Task A_prolog_whose_scheduler_has_no_source_here_is_refused_naming_the_job()
+    {
+        var router = new MetadataRouter(new Recorder("inline"), new Dictionary<JobScheduler, IJobMetadataSource>());
+        var unknown = await Assert.ThrowsAsync<JobMetadataException>(() =>
+            router.ResolveAsync(new JobRequest(Job, 0, new JobOrigin(JobScheduler.Flux)), CancellationToken.None));
+        Assert.Equal("job fLUv: this daemon has no metadata source for Flux jobs", unknown.Message);
+        var nowhere = await Assert.ThrowsAsync<JobMetadataException>(() => router.ResolveAsync(new JobRequest(Job, 0), CancellationToken.None));
+        Assert.Equal("job fLUv: the prolog carries neither metadata nor the scheduler to ask for it", nowhere.Message);
     }
 
     [Fact]

@@ -2,8 +2,9 @@ using Datacrumbs.Daemon.Probes;
 using Datacrumbs.Actors.Ports;
 using Datacrumbs.Daemon.Users;
 using Datacrumbs.Messages.Jobs;
+using Datacrumbs.Messages.Text;
 
-namespace Datacrumbs.Daemon.Flux;
+namespace Datacrumbs.Daemon.Metadata;
 
 /// <summary>
 /// The `inline` metadata source: the service wrapper sent the tracing request itself
@@ -19,7 +20,7 @@ public sealed class InlineMetadataSource(UserDirectory users) : IJobMetadataSour
             ?? throw new JobMetadataException($"job {request.Job}: no inline metadata in the request");
         if (!inline.IsEnabled) return Task.FromResult(new JobMetadata(users.NameOf(request.Uid), null));
         if (ProbeFilePath.Problem(inline.ProbeFile) is { } problem)
-            throw new JobMetadataException($"job {request.Job}: probe_file {problem}: '{JobId.Printable(inline.ProbeFile)}'");
+            throw new JobMetadataException($"job {request.Job}: probe_file {problem}: '{UntrustedText.Printable(inline.ProbeFile)}'");
         return Task.FromResult(new JobMetadata(users.NameOf(request.Uid), new TracingRequest("yes", inline.ProbeFile)));
     }
 }

@@ -1,0 +1,7 @@
+namespace Datacrumbs.Messages.Jobs;
+
+/// <summary>The batch schedulers whose jobs the daemon traces; each brings its own metadata source.</summary>
+public enum JobScheduler
+{
+    Flux,
+}
