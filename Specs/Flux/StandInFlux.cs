@@ -69,6 +69,9 @@ public sealed class StandInFlux : IDisposable
     public string[] CallsOf(ulong job) =>
         File.Exists(Path.Combine(Dir, $"calls.{job}")) ? File.ReadAllLines(Path.Combine(Dir, $"calls.{job}")) : [];
 
+    /// <summary>The `flux job info` calls for a job (decimal id); its memos (`flux job memo`) are other calls.</summary>
+    public string[] JobspecReadsOf(ulong job) => CallsOf(job).Where(call => call.StartsWith("job info ", StringComparison.Ordinal)).ToArray();
+
     /// <summary>The arguments of every `flux job raise` so far.</summary>
     public IReadOnlyList<string[]> Raises =>
         Directory.EnumerateFiles(Dir, "raise.*").Select(File.ReadAllLines).ToList();

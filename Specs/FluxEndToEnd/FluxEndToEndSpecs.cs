@@ -44,7 +44,7 @@ public sealed class FluxEndToEndSpecs(ContinueNode fixture) : IClassFixture<Cont
         Assert.Equal(0, prolog.ExitCode);
         OneLine(prolog);
         Assert.StartsWith($"datacrumbs: {job}: ready:", prolog.Stdout);
-        Assert.Equal([$"job info {job.Value} jobspec"], _node.Flux.CallsOf(job.Value));
+        Assert.Equal([$"job info {job.Value} jobspec"], _node.Flux.JobspecReadsOf(job.Value));
         Assert.Equal(FluxNode.UriOf(id), _node.Flux.RecordedUriOf(job.Value)); // the prolog's broker, not the daemon's
         Assert.True(File.Exists(Path.Combine(_node.Daemon.RunDir, $"datacrumbs-{job}.ready")));
         var env = await File.ReadAllTextAsync(Path.Combine(_node.Daemon.RunDir, $"datacrumbs-{job}.env"));
@@ -154,7 +154,7 @@ public sealed class FluxEndToEndSpecs(ContinueNode fixture) : IClassFixture<Cont
         Assert.All(prologs, p => Assert.Equal(0, p.ExitCode));
         Assert.All(prologs, p => Assert.StartsWith($"datacrumbs: {job}: ready:", p.Stdout));
         Assert.Single(Directory.EnumerateFiles(_node.Daemon.RunDir, $"datacrumbs-{job}.pid"));
-        Assert.Single(_node.Flux.CallsOf(job.Value)); // one lifecycle: the jobspec was read once
+        Assert.Single(_node.Flux.JobspecReadsOf(job.Value)); // one lifecycle: the jobspec was read once
         var tracer = _node.TracerPid(job);
 
         var epilogs = await Task.WhenAll(ids.Select(id => _node.EpilogAsync(id)));
