@@ -1,13 +1,12 @@
-using Datacrumbs.Messages.Text;
 using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
-using Datacrumbs.Messages.Jobs;
 using Datacrumbs.Messages.Probes;
 using Datacrumbs.Messages.Probes.JsonC;
 using Datacrumbs.Messages.Unix;
+using Datacrumbs.Messages.Text;
 
 namespace Datacrumbs.Signer;
 

@@ -1,9 +1,8 @@
-using Datacrumbs.Messages.Text;
 using System.Text;
 using System.Text.Json;
-using Datacrumbs.Messages.Jobs;
 using Datacrumbs.Messages.Probes;
 using Datacrumbs.Messages.Probes.JsonC;
+using Datacrumbs.Messages.Text;
 
 namespace Datacrumbs.Signer;
 
