@@ -44,7 +44,7 @@ public sealed class TimeBudgetSpecs
     public void The_prolog_hook_ends_before_Flux_times_it_out_and_its_cancel_before_Flux_drains_the_node()
     {
         var wait = Seconds(RunHook, @"DATACRUMBS_PROLOG_TIMEOUT:-(\d+)");
-        var (backstop, backstopKill) = Backstop(RunHook);
+        var (backstop, backstopKill) = Backstop(HookArgs);
         var flux = Seconds(HookArgs, @"readonly flux_timeout=(\d+)");
         var fluxKill = Seconds(RunHook, @"timeout -k (\d+) ""\$flux_timeout""");
         // The client (with timeout(1) behind it; when the daemon is down, a second call gets what is
@@ -63,7 +63,7 @@ public sealed class TimeBudgetSpecs
     public void The_epilog_hook_ends_before_Flux_times_it_out()
     {
         var wait = Seconds(StopHook, @"DATACRUMBS_EPILOG_TIMEOUT:-(\d+)");
-        var (backstop, backstopKill) = Backstop(StopHook);
+        var (backstop, backstopKill) = Backstop(HookArgs);
         var flux = Seconds(HookArgs, @"readonly flux_timeout=(\d+)");
         var fluxKill = Seconds(HookArgs, @"timeout -k (\d+) ""\$flux_timeout""");
         // The client, and `flux job info` when the daemon is down.
@@ -95,9 +95,9 @@ public sealed class TimeBudgetSpecs
     }
 
     /// <summary>The client's timeout(1) backstop: `timeout -k KILL "$((wait_s + EXTRA))"`.</summary>
-    private static (TimeSpan Extra, TimeSpan Kill) Backstop(string hook)
+    private static (TimeSpan Extra, TimeSpan Kill) Backstop(string hooksArgs)
     {
-        var match = Regex.Match(hook, @"timeout -k (\d+) ""\$\(\(wait_s \+ (\d+)\)\)""");
+        var match = Regex.Match(hooksArgs, @"timeout -k (\d+) ""\$\(\(wait_s \+ (\d+)\)\)""");
         Assert.True(match.Success, "the hook's client backstop (timeout -k N \"$((wait_s + M))\") was not found");
         return (TimeSpan.FromSeconds(int.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture)),
                 TimeSpan.FromSeconds(int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture)));

@@ -105,9 +105,37 @@ job_asked() {
     [ "$asked" = yes ]
 }
 
-# daemon_down STARTED: the client's last exit (rc) says the daemon is not there now: not
-# reachable (3), or "unavailable" (5: restarting, or shutting down) sooner than the wait that
-# began at STARTED (bash's SECONDS) could have run out.
-daemon_down() {
-    [ "$rc" = 3 ] || { [ "$rc" = 5 ] && [ $((SECONDS - $1)) -lt "$wait_s" ]; }
+client=""   # the client's pid while it runs, for the hooks' signal traps
+out=""      # the file that holds the client's output
+cleanup() { [ -n "$out" ] && rm -f -- "$out"; }
+
+# ask_daemon CLIENT-OPTIONS...: runs `datacrumbsctl $hook` and sets rc and line (its first
+# line). In the background and waited for, so that a signal runs the hook's trap at once;
+# timeout(1) is a backstop behind the client's own --timeout, in case the client wedges.
+ask_daemon() {
+    rc=0
+    line=""
+    out="$(mktemp "${TMPDIR:-/tmp}/datacrumbs-$hook.XXXXXX" 2>/dev/null)" || out=""
+    timeout -k 5 "$((wait_s + 10))" "$ctl" "$hook" "${ctl_opts[@]}" "$@" --timeout "$wait_s" \
+        >"${out:-/dev/null}" 2>&1 </dev/null &
+    client=$!
+    wait "$client" || rc=$?
+    client=""
+    [ -n "$out" ] && IFS= read -r line <"$out"
+    cleanup
+}
+
+# call_daemon: asks the daemon, first without the client's retry window. While the daemon is
+# down (not reachable, exit 3; or "unavailable", exit 5 sooner than the wait could run out),
+# a job that did not ask for tracing passes at once and without a word: the hook exits 0.
+# Only a job that asked waits for a restarting daemon, within what is left of the wait.
+call_daemon() {
+    local started=$SECONDS
+    ask_daemon --retry-for 0
+    if [ "$rc" = 3 ] || { [ "$rc" = 5 ] && [ $((SECONDS - started)) -lt "$wait_s" ]; }; then
+        job_asked || exit 0
+        wait_s=$((wait_s - (SECONDS - started)))
+        [ "$wait_s" -gt 0 ] || wait_s=1
+        ask_daemon "${retry_opts[@]}"
+    fi
 }

@@ -56,8 +56,6 @@ hook_args="$(dirname "$(readlink -f "$0")")/datacrumbs_hook_args.sh"
 # shellcheck source=datacrumbs_hook_args.sh
 . "$hook_args"
 cancel_s="${DATACRUMBS_CANCEL_TIMEOUT:-30}"
-client=""
-out=""
 
 usage() {
     cat <<EOF
@@ -125,8 +123,6 @@ unreachable() {
     exit 0
 }
 
-cleanup() { [ -n "$out" ] && rm -f -- "$out"; }
-
 # SIGTERM: the job was canceled or the prolog timed out. Stop the client, ask the daemon
 # to undo whatever it started (bounded: a stuck hook past kill-timeout drains the node),
 # and exit. Flux runs the real epilog as well; the daemon makes the two meet harmlessly.
@@ -142,34 +138,8 @@ on_signal() {
 trap 'on_signal TERM' TERM
 trap 'on_signal INT' INT
 
-# Asks the daemon; sets rc and line (the client's first line). In the background and waited
-# for, so that a signal runs the trap at once. timeout(1) is a backstop behind the client's
-# own --timeout, in case the client wedges.
-ask_daemon() {
-    rc=0
-    line=""
-    out="$(mktemp "${TMPDIR:-/tmp}/datacrumbs-prolog.XXXXXX" 2>/dev/null)" || out=""
-    timeout -k 5 "$((wait_s + 10))" "$ctl" prolog "${ctl_opts[@]}" "$@" --timeout "$wait_s" \
-        >"${out:-/dev/null}" 2>&1 </dev/null &
-    client=$!
-    wait "$client" || rc=$?
-    client=""
-    [ -n "$out" ] && IFS= read -r line <"$out"
-    cleanup
-}
-
-# First without the client's retry: while the daemon is down (stopped, or restarting), a job
-# that did not ask for tracing passes at once and without a word. Only a job that asked reads
-# its jobspec here and waits for a restarting daemon, within what is left of the wait.
-started=$SECONDS
-ask_daemon --retry-for 0
-if daemon_down "$started"; then
-    job_asked || exit 0
-    wait_s=$((wait_s - (SECONDS - started)))
-    [ "$wait_s" -gt 0 ] || wait_s=1
-    ask_daemon "${retry_opts[@]}"
-    [ "$rc" = 3 ] && line="datacrumbs: $job: failed: tracing unavailable on $(uname -n): the datacrumbs daemon is not running (${line#datacrumbs: })"
-fi
+call_daemon
+[ "$rc" = 3 ] && line="datacrumbs: $job: failed: tracing unavailable on $(uname -n): the datacrumbs daemon is not running (${line#datacrumbs: })"
 
 case "$rc" in
     0)  [ -n "$line" ] && echo "$line"; exit 0 ;;

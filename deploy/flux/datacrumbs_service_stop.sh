@@ -40,8 +40,6 @@ hook_args="$(dirname "$(readlink -f "$0")")/datacrumbs_hook_args.sh"
 [ -r "$hook_args" ] || { echo "datacrumbs: ${FLUX_JOB_ID:-unknown-job}: epilog hook: $hook_args is missing (install it beside the hook)"; exit 1; }
 # shellcheck source=datacrumbs_hook_args.sh
 . "$hook_args"
-client=""
-out=""
 
 usage() {
     cat <<EOF
@@ -59,8 +57,6 @@ for arg in "$@"; do
     esac
 done
 check_settings "$wait_s" || exit 1
-
-cleanup() { [ -n "$out" ] && rm -f -- "$out"; }
 
 # The epilog timed out (SIGTERM from Flux): stop waiting and go. The daemon carries on
 # stopping the tracer on its own; `datacrumbsctl status` shows what is left.
@@ -85,31 +81,7 @@ not_confirmed() {
     exit 0
 }
 
-# Asks the daemon; sets rc and line (the client's first line). In the background and waited
-# for, so that a signal runs the trap at once. timeout(1) is a backstop behind the client.
-ask_daemon() {
-    rc=0
-    line=""
-    out="$(mktemp "${TMPDIR:-/tmp}/datacrumbs-epilog.XXXXXX" 2>/dev/null)" || out=""
-    timeout -k 5 "$((wait_s + 10))" "$ctl" epilog "${ctl_opts[@]}" "$@" --timeout "$wait_s" \
-        >"${out:-/dev/null}" 2>&1 </dev/null &
-    client=$!
-    wait "$client" || rc=$?
-    client=""
-    [ -n "$out" ] && IFS= read -r line <"$out"
-    cleanup
-}
-
-# As in the prolog: first without the client's retry, so that while the daemon is down a job
-# that did not ask for tracing ends at once and without a word.
-started=$SECONDS
-ask_daemon --retry-for 0
-if daemon_down "$started"; then
-    job_asked || exit 0
-    wait_s=$((wait_s - (SECONDS - started)))
-    [ "$wait_s" -gt 0 ] || wait_s=1
-    ask_daemon "${retry_opts[@]}"
-fi
+call_daemon
 
 case "$rc" in
     0)  [ -n "$line" ] && echo "$line"; exit 0 ;;
