@@ -9,7 +9,8 @@ namespace Datacrumbs.Specs.SystemdDaemon;
 
 /// <summary>
 /// One sandboxed systemd running the real datacrumbsd as <c>datacrumbsd.service</c>, for a whole
-/// spec class. The shipped unit files are installed verbatim; drop-ins change only what a test
+/// spec class, on the sockets systemd holds (<c>datacrumbsd.socket</c>, <c>datacrumbsd-hooks.socket</c>).
+/// The shipped unit files are installed verbatim; drop-ins change only what a test
 /// machine must: the daemon's binary and configuration paths, a short watchdog, and the stand-in
 /// tracer's per-job control dir. The tracer path is what the installer makes of it: a symlink at
 /// /usr/libexec/datacrumbs/datacrumbs-tracer (here to the stand-in). The daemon picks its backend
@@ -26,6 +27,8 @@ public class SystemdDaemonFixture : IAsyncLifetime
     protected SystemdDaemonFixture(int readySeconds) => _readySeconds = readySeconds;
 
     public const string Daemon = "datacrumbsd.service";
+    /// <summary>The socket units systemd listens on for the daemon (socket activation).</summary>
+    public const string PublicSocketUnit = "datacrumbsd.socket", HooksSocketUnit = "datacrumbsd-hooks.socket";
     /// <summary>Watchdog period for the specs (shipped: none, a site opts in with a drop-in as this one does), short enough to watch several periods pass.</summary>
     public const int WatchdogSeconds = 3;
     public const string RunDir = "/run/datacrumbs";
@@ -42,6 +45,7 @@ public class SystemdDaemonFixture : IAsyncLifetime
 
     public SystemdSandbox Sandbox { get; } = new();
     public string Socket => Sandbox.HostPath(RunDir + "/datacrumbsd.sock");
+    public string HookSocket => Sandbox.HostPath(RunDir + "/hooks.sock");
     public uint AliceUid { get; } = Messages.Unix.UnixAccounts.LookupUid("dcalice") ?? throw new InvalidOperationException("user dcalice is missing (.ci/run creates it)");
 
     /// <summary>Restarts of datacrumbsd.service that specs caused on purpose; any other one is a fault (e.g. the watchdog).</summary>
@@ -70,12 +74,13 @@ public class SystemdDaemonFixture : IAsyncLifetime
             ExecStart=
             ExecStart={Built("datacrumbsd")} --config {SpecDir}/datacrumbsd.json
             WatchdogSec={WatchdogSeconds}s
+            {ExtraDaemonSettings}
             """);
         await DropInAsync("datacrumbs@.service", "spec.conf", $"""
             [Service]
             Environment=STANDIN_CONTROL_DIR={ControlDir} STANDIN_SECRET_FILE={SecretFile} STANDIN_RUN_DIR={RunDir}
             """);
-        foreach (var unit in new[] { "datacrumbs@.service", Daemon })
+        foreach (var unit in new[] { "datacrumbs@.service", Daemon, PublicSocketUnit, HooksSocketUnit })
             await File.WriteAllTextAsync(Path.Combine(Sandbox.UnitDir, unit), await File.ReadAllTextAsync(TracerUnits.RepoFile($"deploy/systemd/{unit}")));
         (await Sandbox.ExecAsync("systemctl", "daemon-reload")).EnsureSuccess("systemctl daemon-reload");
 
@@ -83,6 +88,9 @@ public class SystemdDaemonFixture : IAsyncLifetime
     }
 
     public Task DisposeAsync() => Sandbox.DisposeAsync();
+
+    /// <summary>More [Service] lines for datacrumbsd.service in a spec class's own sandbox.</summary>
+    protected virtual string ExtraDaemonSettings => "";
 
     private async Task WriteSignedProbesAsync()
     {

@@ -21,9 +21,25 @@ public sealed class ControlSocketServer(ControlSocketOptions options, RequestHan
     /// <summary>Connections being served, so that stopping waits for their "shutting down" replies.</summary>
     private readonly ConcurrentDictionary<Task, byte> _inFlight = new();
     private Socket? _listener;
+    /// <summary>systemd owns the socket's file: the daemon neither removes nor replaces it.</summary>
+    private bool _fromSystemd;
     private Task? _acceptLoop;
 
-    public void Start()
+    /// <summary>
+    /// Listens: on <paramref name="fromSystemd"/> when systemd passed this socket (socket
+    /// activation: systemd made the file with its unit's mode and keeps listening while the daemon
+    /// restarts), else on a socket of its own at the configured path.
+    /// </summary>
+    public void Start(Socket? fromSystemd = null)
+    {
+        if (fromSystemd is null) Bind();
+        else Adopt(fromSystemd);
+        _acceptLoop = Task.Run(AcceptLoopAsync);
+        log.LogInformation("listening on {Socket} (mode {Mode}{From})", options.Path, Convert.ToString((int)File.GetUnixFileMode(options.Path), 8),
+            _fromSystemd ? ", from systemd" : "");
+    }
+
+    private void Bind()
     {
         if (File.Exists(options.Path)) File.Delete(options.Path); // a stale socket from an earlier run
         _listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
@@ -33,8 +49,29 @@ public sealed class ControlSocketServer(ControlSocketOptions options, RequestHan
             throw new IOException($"cannot give {options.Path} to group {group}: {Marshal.GetLastPInvokeErrorMessage()}");
         File.SetUnixFileMode(options.Path, options.Mode);
         _listener.Listen(512);
-        _acceptLoop = Task.Run(AcceptLoopAsync);
-        log.LogInformation("listening on {Socket} (mode {Mode})", options.Path, Convert.ToString((int)options.Mode, 8));
+    }
+
+    /// <summary>
+    /// Serves the socket systemd listens on. Its path must be the configured one (the clients
+    /// look there); its mode and group are the socket unit's, and a difference from what the
+    /// daemon would set is said, not changed behind systemd's back.
+    /// </summary>
+    private void Adopt(Socket socket)
+    {
+        var path = (socket.LocalEndPoint as UnixDomainSocketEndPoint)?.ToString();
+        if (path != options.Path)
+        {
+            socket.Dispose();
+            throw new InvalidOperationException(
+                $"systemd passed the socket {path ?? "(unnamed)"} where datacrumbsd is configured for {options.Path}: make ListenStream= in the socket unit and the configuration name the same path");
+        }
+        _listener = socket;
+        _fromSystemd = true;
+        var file = FileStatus.Of(options.Path);
+        if (file.Mode != options.Mode || (options.Group is { } wanted && file.Gid != wanted))
+            log.LogWarning("{Socket} from systemd has mode {Mode} and group {Gid}; datacrumbsd's configuration asks for mode {Wanted}{WantedGroup}: set SocketMode=/SocketGroup= in its socket unit",
+                options.Path, Convert.ToString((int)file.Mode, 8), file.Gid, Convert.ToString((int)options.Mode, 8),
+                options.Group is { } g ? $" and group {g}" : "");
     }
 
     private async Task AcceptLoopAsync()
@@ -149,7 +186,8 @@ public sealed class ControlSocketServer(ControlSocketOptions options, RequestHan
         if (_acceptLoop is not null) await _acceptLoop;
         // Each one answers within its reply deadline once stopping is signalled; none throws.
         await Task.WhenAll(_inFlight.Keys);
-        if (File.Exists(options.Path)) File.Delete(options.Path);
+        // systemd's socket outlives the daemon: connections queue there until the next one starts.
+        if (!_fromSystemd && File.Exists(options.Path)) File.Delete(options.Path);
         _stopping.Dispose();
     }
 }

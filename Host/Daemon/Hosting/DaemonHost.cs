@@ -35,6 +35,8 @@ public static class DaemonHost
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { ApplicationName = "datacrumbsd" });
         builder.Services.AddSystemd(); // READY=1 and STOPPING=1 when run as a Type=notify unit
         builder.Services.TryAddSingleton<ISystemdNotifier, SystemdNotifier>(); // AddSystemd adds it only under systemd
+        // After AddSystemd, which looks at LISTEN_PID to tell whether systemd started it; taking them removes the variables.
+        builder.Services.AddSingleton(SystemdListenSockets.TakeFromEnvironment());
         // Akka's Serilog logger writes to the static logger: set it before the actor system starts.
         Log.Logger = DaemonLogging.Create(logLevel, options.Log, options.JournalSocket, out var journal,
             systemdUnits: BackendSelection.Resolve(options.Backend) is BackendKind.Systemd);

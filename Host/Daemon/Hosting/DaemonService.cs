@@ -22,11 +22,15 @@ public sealed class DaemonService(
     EnvFileStore envFiles,
     RequestHandler handler,
     ConnectionSlots slots,
+    SystemdListenSockets fromSystemd,
     IHostApplicationLifetime lifetime,
     ILoggerFactory loggers) : IHostedService
 {
     private readonly ILogger _log = loggers.CreateLogger<DaemonService>();
     private readonly List<ControlSocketServer> _servers = [];
+
+    /// <summary>The FileDescriptorName= of the socket units (deploy/systemd/datacrumbsd*.socket) that systemd passes.</summary>
+    public const string HooksSocketName = "hooks", PublicSocketName = "public";
 
     public async Task StartAsync(CancellationToken ct)
     {
@@ -40,16 +44,22 @@ public sealed class DaemonService(
         var readTimeout = TimeSpan.FromSeconds(options.RequestReadSeconds);
         // The hooks' socket first: a user flooding the public one cannot fill its backlog.
         var hookGroup = HookGroup();
-        foreach (var socket in new[]
+        foreach (var (name, socket) in new[]
                  {
-                     new ControlSocketOptions(options.HookSocketPath, hookGroup is null ? SocketModes.RootOnly : SocketModes.RootAndGroup, hookGroup, readTimeout, Frames.DefaultMaxRequestBytes),
+                     (HooksSocketName, new ControlSocketOptions(options.HookSocketPath, hookGroup is null ? SocketModes.RootOnly : SocketModes.RootAndGroup, hookGroup, readTimeout, Frames.DefaultMaxRequestBytes)),
                      // Anyone may connect (status is for everyone).
-                     new ControlSocketOptions(options.SocketPath, SocketModes.Everyone, null, readTimeout, Frames.DefaultMaxRequestBytes),
+                     (PublicSocketName, new ControlSocketOptions(options.SocketPath, SocketModes.Everyone, null, readTimeout, Frames.DefaultMaxRequestBytes)),
                  })
         {
             var server = new ControlSocketServer(socket, handler, slots, loggers.CreateLogger<ControlSocketServer>());
-            server.Start();
             _servers.Add(server);
+            server.Start(fromSystemd.Take(name));
+        }
+        // A socket unit added to Sockets= by mistake: its connections would wait for ever. Say so; systemd keeps it open.
+        foreach (var (name, fd) in fromSystemd.Remaining.ToList())
+        {
+            _log.LogWarning("systemd passed a socket named {Name} (descriptor {Fd}) that datacrumbsd does not serve: remove its socket unit from Sockets= in datacrumbsd.service", name, fd);
+            fromSystemd.Take(name)?.Dispose();
         }
         // Said once the whole host has started, when systemd hears READY=1 too: after it the daemon has nothing left to do until a request comes.
         lifetime.ApplicationStarted.Register(() =>
