@@ -64,6 +64,10 @@ public class SystemdDaemonFixture : IAsyncLifetime
             // Generous where the specs do not test the timeout: a loaded machine is not a fault.
             Probes = new { RequireSignature = true, SecretFile, ReadTimeoutSeconds = 50 },
             Timeouts = new { Resolve = 60, Ready = _readySeconds, Stop = 20 },
+            // A client started while the machine is busy may take seconds from its connect to its request.
+            RequestReadSeconds = 30,
+            // As shipped, and as datacrumbsd-hooks.socket makes the hooks' socket (0660, group flux).
+            HookSocketGroup = "flux",
         }));
 
         (await Sandbox.ExecAsync("mkdir", "-p", "/usr/libexec/datacrumbs")).EnsureSuccess("mkdir /usr/libexec/datacrumbs");
