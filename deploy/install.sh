@@ -94,6 +94,7 @@ fi
 
 sources=(
     deploy/systemd/datacrumbs@.service deploy/systemd/datacrumbsd.service
+    deploy/systemd/datacrumbsd.socket deploy/systemd/datacrumbsd-hooks.socket
     deploy/systemd/datacrumbs_sign_probes.service
     deploy/flux/datacrumbs_service_run.sh deploy/flux/datacrumbs_service_stop.sh deploy/flux/datacrumbs_hook_args.sh
     deploy/flux/datacrumbs_service_wrapper deploy/flux/cli/plugins/datacrumbs.py
@@ -330,6 +331,8 @@ put "$repo/deploy/flux/datacrumbs_hook_args.sh" "$prefix/sbin/datacrumbs_hook_ar
 step "5. Configuration in /etc/datacrumbs (yours to edit: never overwritten once edited)"
 conf "$repo/deploy/systemd/datacrumbs@.service" "$prefix/etc/datacrumbs/systemd/datacrumbs@.service" 0644
 conf "$repo/deploy/systemd/datacrumbsd.service" "$prefix/etc/datacrumbs/systemd/datacrumbsd.service" 0644
+conf "$repo/deploy/systemd/datacrumbsd.socket" "$prefix/etc/datacrumbs/systemd/datacrumbsd.socket" 0644
+conf "$repo/deploy/systemd/datacrumbsd-hooks.socket" "$prefix/etc/datacrumbs/systemd/datacrumbsd-hooks.socket" 0644
 conf "$repo/deploy/systemd/datacrumbs_sign_probes.service" "$prefix/etc/datacrumbs/systemd/datacrumbs_sign_probes.service" 0644
 conf "$repo/deploy/flux/cli/plugins/datacrumbs.py" "$prefix/etc/datacrumbs/flux/cli/plugins/datacrumbs.py" 0644
 conf "$repo/deploy/flux/job-manager.toml" "$prefix/etc/datacrumbs/flux/job-manager.toml" 0644
@@ -364,8 +367,11 @@ Remaining steps$where, as root:
    \${EDITOR:-vi} /etc/datacrumbs/datacrumbsd.json
    ln -sf /etc/datacrumbs/systemd/datacrumbs@.service /etc/systemd/system/datacrumbs@.service
    ln -sf /etc/datacrumbs/systemd/datacrumbsd.service /etc/systemd/system/datacrumbsd.service
+   # systemd holds the daemon's two sockets (socket activation): a restart refuses no prolog
+   ln -sf /etc/datacrumbs/systemd/datacrumbsd.socket /etc/systemd/system/datacrumbsd.socket
+   ln -sf /etc/datacrumbs/systemd/datacrumbsd-hooks.socket /etc/systemd/system/datacrumbsd-hooks.socket
    systemctl daemon-reload
-   systemctl enable --now datacrumbsd.service
+   systemctl enable --now datacrumbsd.socket datacrumbsd-hooks.socket datacrumbsd.service
    datacrumbsctl status
 
  Flux (system instance; see docs/flux-integration.rst if it already runs a prolog):

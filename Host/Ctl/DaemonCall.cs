@@ -10,8 +10,9 @@ namespace Datacrumbs.Ctl;
 /// One request to the daemon, and what its reply means as a line of text and an exit code.
 /// Prologs and epilogs are idempotent, so a call that meets a restarting daemon (no socket yet,
 /// nothing listening, the connection dropped before the reply, "unavailable") is tried again
-/// within <c>retryFor</c>: a daemon restart (systemd brings it back within seconds) does not
-/// fail the jobs whose hooks ran meanwhile. Nothing is printed until the final answer, because
+/// within <c>retryFor</c>. Under systemd the sockets are systemd's: a connect while the daemon
+/// restarts is queued, not refused, and waits for the new daemon's reply within the deadline,
+/// so only a cut-off request needs a second try; the window is for hosts without systemd. Nothing is printed until the final answer, because
 /// the hooks pass on the first line.
 /// </summary>
 internal static class DaemonCall

@@ -26,8 +26,15 @@ public static class TimeBudget
     /// <summary>How much longer than the longest lifecycle the daemon waits before it answers "did not answer in time".</summary>
     public static readonly TimeSpan AnswerMargin = TimeSpan.FromSeconds(5);
 
-    /// <summary>How long the client keeps trying while the daemon restarts (RestartSec=2s plus a start of about a second, with room).</summary>
-    public static readonly TimeSpan RestartRetry = TimeSpan.FromSeconds(15);
+    /// <summary>
+    /// How long the client keeps sending a request again after a refused connect, a missing
+    /// socket, a cut-off connection or "unavailable". Under systemd the sockets are systemd's
+    /// (socket activation): a connect during a restart is queued, not refused, and waits within
+    /// the client's --timeout, so one more try after a cut-off is all it takes. The window is
+    /// for hosts without systemd (process backend), and short, so that a daemon that is down
+    /// costs a job seconds, not a quarter of a minute.
+    /// </summary>
+    public static readonly TimeSpan RestartRetry = TimeSpan.FromSeconds(5);
 
     /// <summary>What the client adds for connecting and reading the reply.</summary>
     public static readonly TimeSpan ClientMargin = TimeSpan.FromSeconds(5);
@@ -42,9 +49,9 @@ public static class TimeBudget
     /// <summary>How long the client waits for a request the daemon may take <paramref name="longest"/> over: a restart, the daemon's own margin, the reply.</summary>
     public static TimeSpan ClientWait(TimeSpan longest) => RestartRetry + longest + AnswerMargin + ClientMargin;
 
-    /// <summary>datacrumbsctl prolog's default --timeout, and the prolog hook's default wait (520 s).</summary>
+    /// <summary>datacrumbsctl prolog's default --timeout, and the prolog hook's default wait (510 s).</summary>
     public static TimeSpan PrologClientWait => ClientWait(LongestProlog(Resolve, WriteEnv, Start, Ready, Stop));
 
-    /// <summary>datacrumbsctl epilog's default --timeout, and the epilog hook's default wait (685 s).</summary>
+    /// <summary>datacrumbsctl epilog's default --timeout, and the epilog hook's default wait (675 s).</summary>
     public static TimeSpan EpilogClientWait => ClientWait(LongestEpilog(Stop));
 }

@@ -60,6 +60,8 @@ public sealed class InstallScriptSpecs : IDisposable
             ("/etc/datacrumbs/systemd/datacrumbs_sign_probes.service", "644", "deploy/systemd/datacrumbs_sign_probes.service"),
             ("/etc/datacrumbs/systemd/datacrumbs@.service", "644", "deploy/systemd/datacrumbs@.service"),
             ("/etc/datacrumbs/systemd/datacrumbsd.service", "644", "deploy/systemd/datacrumbsd.service"),
+            ("/etc/datacrumbs/systemd/datacrumbsd.socket", "644", "deploy/systemd/datacrumbsd.socket"),
+            ("/etc/datacrumbs/systemd/datacrumbsd-hooks.socket", "644", "deploy/systemd/datacrumbsd-hooks.socket"),
             ("/sbin/datacrumbs_service_run.sh", "755", "deploy/flux/datacrumbs_service_run.sh"),
             ("/sbin/datacrumbs_service_stop.sh", "755", "deploy/flux/datacrumbs_service_stop.sh"),
             ("/sbin/datacrumbs_hook_args.sh", "644", "deploy/flux/datacrumbs_hook_args.sh"),
@@ -90,7 +92,7 @@ public sealed class InstallScriptSpecs : IDisposable
         ];
         foreach (var (path, target) in links) Assert.Equal((path, target), (path, new FileInfo(At(path)).LinkTarget));
         Assert.Equal("fNH\n", (await Run.CommandAsync(At("/usr/bin/datacrumbsctl"), "jobid", "1234", "--to", "f58plain")).Stdout);
-        Assert.Contains("systemctl enable --now datacrumbsd.service", r.Stdout);
+        Assert.Contains("systemctl enable --now datacrumbsd.socket datacrumbsd-hooks.socket datacrumbsd.service", r.Stdout);
         Assert.Contains("flux config reload", r.Stdout);
         Assert.Contains("ln -sf /etc/datacrumbs/systemd/datacrumbs@.service /etc/systemd/system/datacrumbs@.service", r.Stdout);
     }

@@ -8,7 +8,7 @@
 #   --ctl=PATH            DATACRUMBSCTL: client path (default /usr/bin/datacrumbsctl)
 #   --socket=PATH         DATACRUMBS_SOCKET: the daemon's socket (default: the client's)
 #   --retry-for=SECONDS   DATACRUMBS_RETRY_FOR: seconds the client keeps trying while the
-#                         daemon restarts (default: datacrumbsctl's own, 15)
+#                         daemon restarts (default: datacrumbsctl's own, 5)
 #   --on-failure=POLICY   DATACRUMBS_ON_FAILURE: continue|fail (default continue)
 #   --timeout=SECONDS     seconds to wait for the daemon (each hook's own default)
 #   --flux=PATH           DATACRUMBS_FLUX: flux command for job exceptions and, when the

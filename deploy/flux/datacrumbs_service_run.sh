@@ -19,7 +19,7 @@
 #   --ctl=PATH                  DATACRUMBSCTL: client path (default /usr/bin/datacrumbsctl)
 #   --socket=PATH               DATACRUMBS_SOCKET: the daemon's socket (default: the client's)
 #   --retry-for=SECONDS         DATACRUMBS_RETRY_FOR: seconds the client keeps trying while
-#                               the daemon restarts (default 15; datacrumbsctl's own)
+#                               the daemon restarts (default 5; datacrumbsctl's own)
 #   --flux=PATH                 DATACRUMBS_FLUX: flux command used to raise job exceptions
 #                               (default: flux on PATH, else <prefix>/bin/flux of the Flux
 #                               named by FLUX_EXEC_PATH, as under flux-imp with /opt/flux)
@@ -28,7 +28,7 @@
 #                               continue. Failures of tracing itself follow the daemon's
 #                               on-failure setting, which the client reports (exit 1 or 10).
 #   --timeout=SECONDS           DATACRUMBS_PROLOG_TIMEOUT: seconds to wait for the daemon
-#                               (default 520, datacrumbsctl's own: a restart retried for 15,
+#                               (default 510, datacrumbsctl's own: a restart retried for 5,
 #                               its state timeouts resolve 10 + write-env 5 + start 30 +
 #                               ready 120, a failure's cleanup (stop) 330, margins 10; see
 #                               Messages/Jobs/TimeBudget.cs). Keep the job-manager prolog
@@ -49,7 +49,7 @@
 set -u
 
 hook=prolog
-wait_s="${DATACRUMBS_PROLOG_TIMEOUT:-520}"
+wait_s="${DATACRUMBS_PROLOG_TIMEOUT:-510}"
 # The settings both hooks share live beside the hook (a link to it, as in epilog.d/, is followed).
 hook_args="$(dirname "$(readlink -f "$0")")/datacrumbs_hook_args.sh"
 [ -r "$hook_args" ] || { echo "datacrumbs: ${FLUX_JOB_ID:-unknown-job}: prolog hook: $hook_args is missing (install it beside the hook)"; exit 1; }

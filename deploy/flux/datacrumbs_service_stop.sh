@@ -19,10 +19,10 @@
 #   --ctl=PATH                  DATACRUMBSCTL: client path (default /usr/bin/datacrumbsctl)
 #   --socket=PATH               DATACRUMBS_SOCKET: the daemon's socket (default: the client's)
 #   --retry-for=SECONDS         DATACRUMBS_RETRY_FOR: seconds the client keeps trying while
-#                               the daemon restarts (default 15; datacrumbsctl's own)
+#                               the daemon restarts (default 5; datacrumbsctl's own)
 #   --on-failure=POLICY         DATACRUMBS_ON_FAILURE: continue|fail (default continue)
 #   --timeout=SECONDS           DATACRUMBS_EPILOG_TIMEOUT: seconds to wait for the daemon
-#                               (default 685, datacrumbsctl's own: a restart retried for 15,
+#                               (default 675, datacrumbsctl's own: a restart retried for 5,
 #                               a failed prolog's cleanup 330 then the stop 330, margins 10;
 #                               see Messages/Jobs/TimeBudget.cs). Keep the job-manager epilog
 #                               timeout above this plus 15 s (the client's backstop) plus
@@ -34,7 +34,7 @@
 set -u
 
 hook=epilog
-wait_s="${DATACRUMBS_EPILOG_TIMEOUT:-685}"
+wait_s="${DATACRUMBS_EPILOG_TIMEOUT:-675}"
 # The settings both hooks share live beside the hook (a link to it, as in epilog.d/, is followed).
 hook_args="$(dirname "$(readlink -f "$0")")/datacrumbs_hook_args.sh"
 [ -r "$hook_args" ] || { echo "datacrumbs: ${FLUX_JOB_ID:-unknown-job}: epilog hook: $hook_args is missing (install it beside the hook)"; exit 1; }
