@@ -85,7 +85,7 @@ public sealed class HungDaemonHookSpecs : IDisposable
 
     private void Jobspec(bool asks) => File.WriteAllText(Path.Combine(_dir, "jobspec"),
         "{\"version\":1,\"attributes\":{\"system\":{\"cwd\":\"/home/u\"" +
-        (asks ? ",\"datacrumbs\":{\"enable\":\"1\",\"probe_file\":\"/p/probes.json.gz\"}" : "") + "}}}");
+        (asks ? ",\"datacrumbs\":{\"enable\":\"yes\",\"probe_file\":\"/p/probes.json.gz\"}" : "") + "}}}");
 
     private string Raised() => File.Exists(Path.Combine(_dir, "raised")) ? File.ReadAllText(Path.Combine(_dir, "raised")) : "(nothing raised)";
 

@@ -57,6 +57,7 @@ public sealed partial class SystemdListenSockets
         if (forPid != ownPid) return None;
         if (!int.TryParse(count, NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n > 1024)
             throw new InvalidOperationException($"{CountVariable}={Shown(count)} is not a number of descriptors (0 to 1024)");
+        if (n == 0) return None;
         // Without LISTEN_FDNAMES every descriptor is "unknown", as in sd_listen_fds_with_names(3).
         var named = names is null ? Enumerable.Repeat("unknown", n).ToArray() : names.Split(':');
         if (named.Length != n)
