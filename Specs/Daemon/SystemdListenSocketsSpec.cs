@@ -25,6 +25,19 @@ public sealed class SystemdListenSocketsSpec
         Assert.Empty(SystemdListenSockets.Parse(pid, count, names, Me).Remaining);
 
     [Fact]
+    public void Taking_them_removes_the_variables_so_no_child_inherits_them()
+    {
+        // Meant for another pid: nothing is taken (no descriptor of this test host is touched), and still removed.
+        Environment.SetEnvironmentVariable("LISTEN_PID", (Environment.ProcessId + 1).ToString());
+        Environment.SetEnvironmentVariable("LISTEN_FDS", "2");
+        Environment.SetEnvironmentVariable("LISTEN_FDNAMES", "hooks:public");
+
+        Assert.Empty(SystemdListenSockets.TakeFromEnvironment().Remaining);
+        foreach (var name in new[] { "LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES" })
+            Assert.Null(Environment.GetEnvironmentVariable(name));
+    }
+
+    [Fact]
     public void Without_LISTEN_FDNAMES_every_descriptor_is_unknown() =>
         Assert.Equal(new Dictionary<string, int> { ["unknown"] = 3 }, SystemdListenSockets.Parse(Me.ToString(), "1", null, Me).Remaining);
 
