@@ -12,7 +12,7 @@ namespace Datacrumbs.Specs.Daemon;
 /// configured path and binds the one it was not given; a socket at another path is refused at
 /// start with both paths named, since clients look at the configured one.
 /// </summary>
-public sealed partial class InheritedSocketSpec : IDisposable
+public sealed class InheritedSocketSpec : IDisposable
 {
     private static readonly TimeSpan Generous = TimeSpan.FromSeconds(120);
     private readonly string _dir = Directory.CreateTempSubdirectory("dc-inherit-").FullName;
@@ -45,7 +45,7 @@ public sealed partial class InheritedSocketSpec : IDisposable
         Assert.Equal(ReplyStatus.Ok, reply.Status);
         Assert.Equal(ReplyStatus.Ok, (await ControlClient.SendAsync(Path.Combine(RunDir, "datacrumbsd.sock"), new ControlRequest { Op = Operation.Status }, Generous)).Status);
 
-        daemon.Kill(Libc.SIGTERM);
+        (await Run.CommandAsync("kill", "-TERM", daemon.Process.Id.ToString())).EnsureSuccess("kill -TERM"); // as systemctl stop
         await daemon.Process.WaitForExitAsync().WaitAsync(Generous);
         Assert.Contains(daemon.Output(), l => l.Contains("listening on") && l.Contains(HookSocket) && l.Contains("from systemd"));
         Assert.True(File.Exists(HookSocket), "the daemon removed the socket file it was handed");
@@ -124,20 +124,10 @@ public sealed partial class InheritedSocketSpec : IDisposable
 
         public IReadOnlyList<string> Output() { lock (_output) return [.. _output]; }
 
-        public void Kill(int signal) => Libc.kill(Process.Id, signal);
-
         public void Dispose()
         {
             if (!Process.HasExited) Process.Kill(entireProcessTree: true);
             Process.Dispose();
         }
-    }
-
-    private static partial class Libc
-    {
-        public const int SIGTERM = 15;
-
-        [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "kill")]
-        public static partial int kill(int pid, int sig);
     }
 }
