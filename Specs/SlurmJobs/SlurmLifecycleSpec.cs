@@ -58,11 +58,10 @@ public sealed class SlurmLifecycleSpec : IAsyncLifetime
         Assert.Contains($"DATACRUMBS_UID=\"{TestUsers.Alice.Uid}\"", envFile);
         Assert.Contains("DATACRUMBS_USER=\"dcalice\"", envFile);
         Assert.True(File.Exists(Path.Combine(Daemon.RunDir, $"datacrumbs-{name}.ready")));
-        var tracer = Daemon.TracerPid(job);
+        var tracer = Daemon.TracerPid(job); // from datacrumbs-{name}.pid
         Assert.True(IsAlive(tracer));
         var status = await Daemon.CtlAsync(null, "status", "--json");
         Assert.Contains($"\"job\":\"{name}\",\"uid\":{TestUsers.Alice.Uid},\"user\":\"dcalice\",\"state\":\"Ready\"", status.Stdout);
-        Assert.Contains($"\"unit\":\"datacrumbs@{name}.service\"", status.Stdout);
 
         var epilog = await SlurmHook.EpilogAsync(env);
         Assert.True(epilog.ExitCode == 0, epilog.Stdout + epilog.Stderr);
@@ -110,8 +109,8 @@ public sealed class SlurmLifecycleSpec : IAsyncLifetime
         var slurmTracer = Daemon.TracerPid(slurm);
         Assert.NotEqual(fluxTracer, slurmTracer);
         var status = (await Daemon.CtlAsync(null, "status", "--json")).Stdout;
-        Assert.Contains($"\"unit\":\"datacrumbs@{flux}.service\"", status);
-        Assert.Contains($"\"unit\":\"datacrumbs@{slurm}.service\"", status);
+        Assert.Contains($"\"job\":\"{flux}\"", status);
+        Assert.Contains($"\"job\":\"{slurm}\"", status);
         // The Flux job's jobspec was read from flux; the Slurm job asked nothing of it.
         Assert.Single(Flux.JobspecReadsOf(flux.Value));
 
