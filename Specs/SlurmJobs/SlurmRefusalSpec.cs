@@ -109,6 +109,10 @@ public sealed class SlurmRefusalSpec(SlurmRefusalDaemon node) : IClassFixture<Sl
         var fluxWithSpank = await Daemon.SendAsync(new ControlRequest { Op = Operation.Prolog, Job = "12", Uid = TestUsers.Alice.Uid, Submitted = new SubmitOptions("1", "/p") });
         Assert.Equal(ReplyStatus.BadRequest, fluxWithSpank.Status);
         Assert.Equal("job fD is a Flux job, but the prolog carries Slurm's submit options (SPANK_DATACRUMBS_*): Flux jobs carry them in the jobspec", fluxWithSpank.Message);
+
+        var beyond32Bits = await Daemon.SendAsync(new ControlRequest { Op = Operation.Prolog, Job = "s4294967296", Uid = TestUsers.Alice.Uid, Submitted = new SubmitOptions("1", "/p") });
+        Assert.Equal(ReplyStatus.BadRequest, beyond32Bits.Status);
+        Assert.Equal("'s4294967296' is not a Slurm job id (larger than 4294967295, Slurm's largest)", beyond32Bits.Message);
     }
 
     [Fact]
