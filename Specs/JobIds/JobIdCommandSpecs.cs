@@ -42,7 +42,7 @@ public sealed class JobIdCommandSpecs
         var (code, output, error) = Run("1234", "f0O", "65535");
         Assert.Equal(2, code);
         Assert.Equal("1234\n", output);
-        Assert.Equal("datacrumbsctl jobid: 'f0O' is not a job id (expected decimal, f58 such as ƒLUv or fLUv, or 0x hex)\n", error);
+        Assert.Equal("datacrumbsctl jobid: 'f0O' is not a job id (expected decimal, f58 such as ƒLUv or fLUv, 0x hex, or a Slurm id such as s12345)\n", error);
     }
 
     [Fact]
@@ -56,4 +56,11 @@ public sealed class JobIdCommandSpecs
 
     [Fact]
     public void No_id_is_refused() => Assert.NotEqual(0, Run().Code);
+
+    [Fact]
+    public void A_slurm_id_converts_to_its_decimal_form_only_and_says_so_for_the_others()
+    {
+        Assert.Equal((0, "12345\n", ""), Run("s12345"));
+        Assert.Equal((2, "", "datacrumbsctl jobid: s12345 is a Slurm job id: it has only its decimal form, 12345\n"), Run("s12345", "--to", "f58plain"));
+    }
 }
