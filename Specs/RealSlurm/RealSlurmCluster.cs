@@ -205,10 +205,11 @@ public sealed class RealSlurmCluster : IAsyncLifetime
     public async Task DisposeAsync()
     {
         if (_missing is not null) return;
+        // Also after a start that failed half-way: stop what was started, in reverse.
         await Run.CommandAsync("bash", [Script, "stop", "-d", ClusterDir], Generous);
-        await FailDaemon.DisposeAsync();
-        await Daemon.DisposeAsync();
-        Daemon.DeleteWorkDir();
+        if (FailDaemon is not null) await FailDaemon.DisposeAsync();
+        if (Daemon is not null) await Daemon.DisposeAsync();
+        if (_work.Length > 0) Directory.Delete(_work, recursive: true);
         if (_machineLock is not null) await _machineLock.DisposeAsync();
     }
 }
