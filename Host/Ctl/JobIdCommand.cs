@@ -27,7 +27,7 @@ public static class JobIdCommand
     {
         var ids = new Argument<string[]>("ID")
         {
-            Description = "Job ids in any form: decimal, f58 (ƒ or f prefix), 0x hex, dothex, kvs",
+            Description = "Job ids in any form: decimal, f58 (ƒ or f prefix), 0x hex, dothex, kvs; a Slurm id as s12345 (to decimal only)",
             Arity = ArgumentArity.OneOrMore,
         };
         var to = new Option<string>("--to", "-t")
@@ -50,6 +50,11 @@ public static class JobIdCommand
                 {
                     // Like flux job id: stop at the first bad input, after printing the good ones.
                     error.WriteLine($"datacrumbsctl jobid: {problem}");
+                    return 2;
+                }
+                if (id.Scheduler != JobScheduler.Flux && format != JobIdFormat.Decimal)
+                {
+                    error.WriteLine($"datacrumbsctl jobid: {id} is a {id.Scheduler} job id: it has only its decimal form, {id.Format(JobIdFormat.Decimal)}");
                     return 2;
                 }
                 output.WriteLine(id.Format(format));

@@ -7,7 +7,7 @@ using Datacrumbs.Messages.Unix;
 using Datacrumbs.Messages.Wire;
 using Datacrumbs.Messages.Text;
 
-// datacrumbsctl: the small client of datacrumbsd, called by the Flux prolog and epilog hooks
+// datacrumbsctl: the small client of datacrumbsd, called by the Flux and Slurm prolog and epilog hooks
 // on every job, and by operators. NativeAOT: it starts in milliseconds.
 var socket = new Option<string?>("--socket")
 {
@@ -28,8 +28,18 @@ var retryFor = new Option<double?>("--retry-for")
     DefaultValueFactory = _ => double.TryParse(Environment.GetEnvironmentVariable("DATACRUMBS_RETRY_FOR"), NumberStyles.Float, CultureInfo.InvariantCulture, out var s) ? s : null,
     Recursive = true,
 };
-var job = new Option<string?>("--job") { Description = "The job id, in any form (default: $FLUX_JOB_ID).", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("FLUX_JOB_ID") };
-var uid = new Option<string?>("--uid") { Description = "The job's user id (default: $FLUX_JOB_USERID).", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("FLUX_JOB_USERID") };
+var scheduler = new Option<string>("--scheduler")
+{
+    Description = "The job's scheduler: flux (default), or slurm (the job, its user and its request from the Slurm prolog's "
+                  + $"{SlurmHookRequests.JobIdVariable}, {SlurmHookRequests.UidVariable}, {SlurmHookRequests.EnableVariable} and {SlurmHookRequests.ProbeFileVariable}).",
+    DefaultValueFactory = _ => "flux",
+};
+scheduler.AcceptOnlyFromAmong("flux", "slurm");
+// The defaults of --job and --uid depend on --scheduler: read in the actions, not here.
+var job = new Option<string?>("--job") { Description = $"The job id (default: $FLUX_JOB_ID, in any Flux form; with --scheduler slurm ${SlurmHookRequests.JobIdVariable}, decimal)." };
+var uid = new Option<string?>("--uid") { Description = $"The job's user id (default: $FLUX_JOB_USERID; with --scheduler slurm ${SlurmHookRequests.UidVariable})." };
+var enable = new Option<string?>("--enable") { Description = $"Slurm: whether the job asked for tracing; any non-empty value asks (default: ${SlurmHookRequests.EnableVariable}, set by the SPANK plugin)." };
+var probeFile = new Option<string?>("--probe-file") { Description = $"Slurm: the job's probe file, an absolute path (default: ${SlurmHookRequests.ProbeFileVariable}, set by the SPANK plugin)." };
 var fluxOwner = new Option<string?>("--flux-owner") { Description = "The Flux instance owner's uid, as whom the daemon reads the jobspec (default: $FLUX_OWNER_USERID).", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("FLUX_OWNER_USERID") };
 var fluxUri = new Option<string?>("--flux-uri") { Description = "The broker to read the jobspec from (default: $FLUX_URI).", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("FLUX_URI") };
 
@@ -71,15 +81,40 @@ int Usage(string message)
 }
 
 // prolog ---------------------------------------------------------------------------------------
-var prolog = new Command("prolog", "Start tracing for a job on this node (run by the Flux prolog, as root or the instance owner).");
+bool IsSlurm(ParseResult parse) => parse.GetValue(scheduler) == "slurm";
+
+// A Slurm job that did not ask for tracing (no SPANK_DATACRUMBS_ENABLE) is answered here, silently
+// as the daemon answers "not requested": its prolog and epilog cost no call to the daemon.
+Task<int> SlurmPrologAsync(ParseResult parse, CancellationToken ct)
+{
+    if (!SlurmHookRequests.TryReadJob(parse.GetValue(job), out var id, out var error)) return Task.FromResult(Usage(error));
+    if (!SlurmHookRequests.TryReadUid(parse.GetValue(uid), out var user, out error)) return Task.FromResult(Usage(error));
+    var asked = SlurmHookRequests.ReadOptions(parse.GetValue(enable), parse.GetValue(probeFile));
+    return asked.AsksForTracing ? Call(parse, SlurmHookRequests.Prolog(id, user, asked), prologWait, ct) : Task.FromResult(ExitCodes.Ok);
+}
+
+Task<int> SlurmEpilogAsync(ParseResult parse, CancellationToken ct)
+{
+    if (!SlurmHookRequests.TryReadJob(parse.GetValue(job), out var id, out var error)) return Task.FromResult(Usage(error));
+    var asked = SlurmHookRequests.ReadOptions(parse.GetValue(enable), null);
+    return asked.AsksForTracing ? Call(parse, SlurmHookRequests.Epilog(id), epilogWait, ct) : Task.FromResult(ExitCodes.Ok);
+}
+
+var prolog = new Command("prolog", "Start tracing for a job on this node (run by the Flux prolog, as root or the instance owner; by the Slurm prolog with --scheduler slurm).");
 prolog.Options.Add(job);
 prolog.Options.Add(uid);
 prolog.Options.Add(fluxUri);
 prolog.Options.Add(fluxOwner);
+prolog.Options.Add(scheduler);
+prolog.Options.Add(enable);
+prolog.Options.Add(probeFile);
 prolog.SetAction((parse, ct) =>
 {
-    if (parse.GetValue(job) is not { Length: > 0 } jobText) return Task.FromResult(Usage("no job: pass --job or set FLUX_JOB_ID"));
-    if (parse.GetValue(uid) is not { Length: > 0 } uidText || !uint.TryParse(uidText, NumberStyles.None, CultureInfo.InvariantCulture, out var user))
+    if (IsSlurm(parse)) return SlurmPrologAsync(parse, ct);
+    if (parse.GetValue(enable) is not null || parse.GetValue(probeFile) is not null)
+        return Task.FromResult(Usage("--enable and --probe-file are for --scheduler slurm (a Flux job's request is in its jobspec)"));
+    if ((parse.GetValue(job) ?? Environment.GetEnvironmentVariable("FLUX_JOB_ID")) is not { Length: > 0 } jobText) return Task.FromResult(Usage("no job: pass --job or set FLUX_JOB_ID"));
+    if ((parse.GetValue(uid) ?? Environment.GetEnvironmentVariable("FLUX_JOB_USERID")) is not { Length: > 0 } uidText || !uint.TryParse(uidText, NumberStyles.None, CultureInfo.InvariantCulture, out var user))
         return Task.FromResult(Usage("no valid job user: pass --uid or set FLUX_JOB_USERID to a numeric uid"));
     uint? owner = null;
     if (parse.GetValue(fluxOwner) is { Length: > 0 } ownerText)
@@ -93,11 +128,18 @@ prolog.SetAction((parse, ct) =>
 root.Subcommands.Add(prolog);
 
 // epilog ---------------------------------------------------------------------------------------
-var epilog = new Command("epilog", "Stop tracing for a job and remove everything it left (run by the Flux epilog).");
+var epilog = new Command("epilog", "Stop tracing for a job and remove everything it left (run by the Flux epilog; by the Slurm epilog with --scheduler slurm).");
 epilog.Options.Add(job);
-epilog.SetAction((parse, ct) => parse.GetValue(job) is { Length: > 0 } jobText
-    ? Call(parse, new ControlRequest { Op = Operation.Epilog, Job = jobText }, epilogWait, ct)
-    : Task.FromResult(Usage("no job: pass --job or set FLUX_JOB_ID")));
+epilog.Options.Add(scheduler);
+epilog.Options.Add(enable);
+epilog.SetAction((parse, ct) =>
+{
+    if (IsSlurm(parse)) return SlurmEpilogAsync(parse, ct);
+    if (parse.GetValue(enable) is not null) return Task.FromResult(Usage("--enable is for --scheduler slurm (a Flux job's request is in its jobspec)"));
+    return (parse.GetValue(job) ?? Environment.GetEnvironmentVariable("FLUX_JOB_ID")) is { Length: > 0 } jobText
+        ? Call(parse, new ControlRequest { Op = Operation.Epilog, Job = jobText }, epilogWait, ct)
+        : Task.FromResult(Usage("no job: pass --job or set FLUX_JOB_ID"));
+});
 root.Subcommands.Add(epilog);
 
 // status ---------------------------------------------------------------------------------------

@@ -5,27 +5,58 @@ using Datacrumbs.Messages.Text;
 namespace Datacrumbs.Messages.Jobs;
 
 /// <summary>
-/// A Flux job id: an unsigned 64-bit integer with several text forms.
-/// The canonical form used in unit names, file names and log fields is f58plain
-/// (ASCII 'f' prefix), as flux-core's own flux-run-prolog uses for unit names:
-/// it needs no escaping in a systemd instance name and reads like what `flux jobs` shows.
+/// A job's id, qualified by its scheduler, so a node that runs both never mixes their jobs up.
+/// <list type="bullet">
+/// <item>Flux: an unsigned 64-bit integer with several text forms. The canonical form, used in
+/// unit names, file names and log fields, is f58plain (ASCII 'f' prefix, <c>fELtY71</c>), as
+/// flux-core's own flux-run-prolog names units.</item>
+/// <item>Slurm: a 32-bit decimal (SLURM_JOB_ID; array tasks have their own). Canonical form
+/// <c>s</c> and the decimal digits (<c>s12345</c>). No Flux form starts with 's'.</item>
+/// </list>
+/// Both canonical forms are letters and digits only: valid systemd instance names as they are.
 /// </summary>
-public readonly record struct JobId(ulong Value) : IComparable<JobId>
+public readonly record struct JobId : IComparable<JobId>
 {
     private const string F58Digits = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
     private const char F58Prefix = '\u0192'; // ƒ, used by Flux in UTF-8 locales
+    private const char SlurmPrefix = 's';
     private const int MaxTextLength = 64;    // longer than any valid form; bounds the work on hostile input
 
-    /// <summary>Canonical form: f58 with the ASCII prefix, e.g. <c>fELtY71</c>.</summary>
-    public override string ToString() => Format(JobIdFormat.F58Plain);
+    /// <summary>A Flux job id.</summary>
+    public JobId(ulong value) => Value = value;
 
-    public int CompareTo(JobId other) => Value.CompareTo(other.Value);
-    public static bool operator <(JobId left, JobId right) => left.Value < right.Value;
-    public static bool operator <=(JobId left, JobId right) => left.Value <= right.Value;
-    public static bool operator >(JobId left, JobId right) => left.Value > right.Value;
-    public static bool operator >=(JobId left, JobId right) => left.Value >= right.Value;
+    private JobId(uint value, JobScheduler scheduler)
+    {
+        Value = value;
+        Scheduler = scheduler;
+    }
 
-    public string Format(JobIdFormat format) => format switch
+    /// <summary>A Slurm job id (SLURM_JOB_ID).</summary>
+    public static JobId Slurm(uint value) => new(value, JobScheduler.Slurm);
+
+    /// <summary>The number the scheduler gave the job (a Slurm id fits in 32 bits).</summary>
+    public ulong Value { get; }
+
+    public JobScheduler Scheduler { get; } // default: Flux
+
+    /// <summary>Canonical form: <c>fELtY71</c> (Flux, f58 with the ASCII prefix), <c>s12345</c> (Slurm).</summary>
+    public override string ToString() => Scheduler == JobScheduler.Slurm
+        ? SlurmPrefix + Value.ToString(CultureInfo.InvariantCulture)
+        : Format(JobIdFormat.F58Plain);
+
+    /// <summary>Flux ids first, then Slurm ids; by number within a scheduler.</summary>
+    public int CompareTo(JobId other) => Scheduler != other.Scheduler ? Scheduler.CompareTo(other.Scheduler) : Value.CompareTo(other.Value);
+    public static bool operator <(JobId left, JobId right) => left.CompareTo(right) < 0;
+    public static bool operator <=(JobId left, JobId right) => left.CompareTo(right) <= 0;
+    public static bool operator >(JobId left, JobId right) => left.CompareTo(right) > 0;
+    public static bool operator >=(JobId left, JobId right) => left.CompareTo(right) >= 0;
+
+    /// <summary>The forms of `flux job id --to=`. A Slurm id has only its decimal form (and its canonical one, <see cref="ToString"/>).</summary>
+    public string Format(JobIdFormat format) => Scheduler == JobScheduler.Slurm && format != JobIdFormat.Decimal
+        ? throw new FormatException($"{this} is a Slurm job id: it has no {format} form, only its decimal one")
+        : FormatFlux(format);
+
+    private string FormatFlux(JobIdFormat format) => format switch
     {
         JobIdFormat.Decimal => Value.ToString(CultureInfo.InvariantCulture),
         JobIdFormat.F58 => F58Prefix + EncodeF58(Value),
@@ -40,14 +71,16 @@ public readonly record struct JobId(ulong Value) : IComparable<JobId>
         TryParse(text, out var id, out var error) ? id : throw new FormatException(error);
 
     /// <summary>
-    /// Accepts decimal, f58 (prefix 'ƒ' or 'f'), hex (0x...), dothex (xxxx.xxxx.xxxx.xxxx)
-    /// and kvs (job.xxxx.xxxx.xxxx.xxxx). Surrounding whitespace is not accepted.
+    /// Accepts Flux's forms: decimal, f58 (prefix 'ƒ' or 'f'), hex (0x...), dothex
+    /// (xxxx.xxxx.xxxx.xxxx) and kvs (job.xxxx.xxxx.xxxx.xxxx); and a Slurm id in its canonical
+    /// form (s12345). Plain decimal is Flux's. Surrounding whitespace is not accepted.
     /// </summary>
     public static bool TryParse(string? text, out JobId id, [NotNullWhen(false)] out string? error)
     {
         id = default;
         if (string.IsNullOrEmpty(text)) { error = "job id is empty"; return false; }
         if (text.Length > MaxTextLength) { error = $"job id is too long ({text.Length} characters)"; return false; }
+        if (text[0] == SlurmPrefix) return TryParseSlurmDigits(text, text.AsSpan(1), out id, out error);
 
         ulong value;
         bool ok;
@@ -59,8 +92,38 @@ public readonly record struct JobId(ulong Value) : IComparable<JobId>
         else if (text[0] == 'f') ok = TryDecodeF58(text.AsSpan(1), out value);
         else ok = TryParseDecimal(text, out value);
 
-        if (!ok) { error = $"'{UntrustedText.Printable(text)}' is not a job id (expected decimal, f58 such as ƒLUv or fLUv, or 0x hex)"; return false; }
+        if (!ok) { error = $"'{UntrustedText.Printable(text)}' is not a job id (expected decimal, f58 such as ƒLUv or fLUv, 0x hex, or a Slurm id such as s12345)"; return false; }
         id = new JobId(value);
+        error = null;
+        return true;
+    }
+
+    /// <summary>
+    /// A Slurm job id as Slurm gives it (SLURM_JOB_ID: decimal, 32 bits) or in its canonical
+    /// form (s12345). Never a Flux id.
+    /// </summary>
+    public static bool TryParseSlurm(string? text, out JobId id, [NotNullWhen(false)] out string? error)
+    {
+        id = default;
+        if (string.IsNullOrEmpty(text)) { error = "Slurm job id is empty"; return false; }
+        if (text.Length > MaxTextLength) { error = $"Slurm job id is too long ({text.Length} characters)"; return false; }
+        return TryParseSlurmDigits(text, text[0] == SlurmPrefix ? text.AsSpan(1) : text, out id, out error);
+    }
+
+    private static bool TryParseSlurmDigits(string text, ReadOnlySpan<char> digits, out JobId id, [NotNullWhen(false)] out string? error)
+    {
+        id = default;
+        if (digits.IsEmpty || digits.ContainsAnyExceptInRange('0', '9'))
+        {
+            error = $"'{UntrustedText.Printable(text)}' is not a Slurm job id (expected decimal digits, such as 12345 or s12345)";
+            return false;
+        }
+        if (!uint.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var value))
+        {
+            error = $"'{UntrustedText.Printable(text)}' is not a Slurm job id (larger than {uint.MaxValue}, Slurm's largest)";
+            return false;
+        }
+        id = Slurm(value);
         error = null;
         return true;
     }

@@ -10,14 +10,16 @@ namespace Datacrumbs.Messages.Wire;
 public sealed record ControlRequest
 {
     public required Operation Op { get; init; }
-    /// <summary>Job id in any accepted text form (decimal, f58, hex).</summary>
+    /// <summary>Job id in any accepted text form (decimal, f58, hex: Flux; s12345: Slurm). Its scheduler decides the fields below.</summary>
     public string? Job { get; init; }
-    /// <summary>The job's user (FLUX_JOB_USERID).</summary>
+    /// <summary>The job's user (FLUX_JOB_USERID, SLURM_JOB_UID).</summary>
     public uint? Uid { get; init; }
     /// <summary>The prolog's FLUX_URI, for reading the jobspec.</summary>
     public string? FluxUri { get; init; }
     /// <summary>The instance owner (the prolog's FLUX_OWNER_USERID): the daemon reads the jobspec as this user.</summary>
     public uint? FluxOwnerUid { get; init; }
-    /// <summary>Metadata fabricated by the service wrapper; absent for real Flux prologs.</summary>
+    /// <summary>Metadata fabricated by the service wrapper; absent for real prologs.</summary>
     public TracingRequest? Metadata { get; init; }
+    /// <summary>A Slurm prolog's request: the SPANK plugin's values, user input.</summary>
+    public SubmitOptions? Submitted { get; init; }
 }

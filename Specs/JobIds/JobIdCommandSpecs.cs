@@ -42,7 +42,7 @@ public sealed class JobIdCommandSpecs
         var (code, output, error) = Run("1234", "f0O", "65535");
         Assert.Equal(2, code);
         Assert.Equal("1234\n", output);
-        Assert.Equal("datacrumbsctl jobid: 'f0O' is not a job id (expected decimal, f58 such as ƒLUv or fLUv, or 0x hex)\n", error);
+        Assert.Equal("datacrumbsctl jobid: 'f0O' is not a job id (expected decimal, f58 such as ƒLUv or fLUv, 0x hex, or a Slurm id such as s12345)\n", error);
     }
 
     [Fact]

@@ -53,15 +53,33 @@ public sealed class RequestHandler(IRequiredActor<JobSupervisor> supervisor, Cal
     private async Task<ControlReply> PrologAsync(ControlRequest request, CancellationToken ct)
     {
         var job = ParseJob(request.Job);
-        var uid = request.Uid ?? throw new BadRequestException("a prolog must name the job's user (uid; FLUX_JOB_USERID)");
-        if (request.FluxUri is { } uri && (uri.Length > MaxFluxUriLength || uri.Any(char.IsControl)))
-            throw new BadRequestException($"FLUX_URI '{UntrustedText.Printable(uri)}' is not a usable URI");
-        // The wire speaks Flux's environment (FLUX_URI, FLUX_OWNER_USERID): every prolog on it is a Flux job.
-        var origin = new JobOrigin(JobScheduler.Flux, request.FluxUri, request.FluxOwnerUid);
-        var jobRequest = new JobRequest(job, uid, origin, request.Metadata);
+        var uid = request.Uid ?? throw new BadRequestException("a prolog must name the job's user (uid; FLUX_JOB_USERID or SLURM_JOB_UID)");
+        var jobRequest = job.Scheduler switch
+        {
+            JobScheduler.Slurm => SlurmProlog(job, uid, request),
+            _ => FluxProlog(job, uid, request),
+        };
         var jobs = await supervisor.GetAsync(ct);
         var answer = await jobs.Ask<JobAnswer>(new Prolog(jobRequest), timeouts.LongestProlog + TimeBudget.AnswerMargin, ct);
         return Reply(answer);
+    }
+
+    /// <summary>A Flux prolog carries Flux's environment (FLUX_URI, FLUX_OWNER_USERID): the daemon asks Flux for the jobspec.</summary>
+    private static JobRequest FluxProlog(JobId job, uint uid, ControlRequest request)
+    {
+        if (request.Submitted is not null)
+            throw new BadRequestException($"job {job} is a Flux job, but the prolog carries Slurm's submit options (SPANK_DATACRUMBS_*): Flux jobs carry them in the jobspec");
+        if (request.FluxUri is { } uri && (uri.Length > MaxFluxUriLength || uri.Any(char.IsControl)))
+            throw new BadRequestException($"FLUX_URI '{UntrustedText.Printable(uri)}' is not a usable URI");
+        return new JobRequest(job, uid, new JobOrigin(JobScheduler.Flux, request.FluxUri, request.FluxOwnerUid), request.Metadata);
+    }
+
+    /// <summary>A Slurm prolog carries the user's submit options itself; nothing of Flux's may come with it.</summary>
+    private static JobRequest SlurmProlog(JobId job, uint uid, ControlRequest request)
+    {
+        if (request.FluxUri is not null || request.FluxOwnerUid is not null)
+            throw new BadRequestException($"job {job} is a Slurm job, but the prolog carries Flux's environment (FLUX_URI, FLUX_OWNER_USERID)");
+        return new JobRequest(job, uid, new JobOrigin(JobScheduler.Slurm), request.Metadata, request.Submitted);
     }
 
     private async Task<ControlReply> EpilogAsync(ControlRequest request, CancellationToken ct)

@@ -8,6 +8,7 @@ using Datacrumbs.Daemon.Files;
 using Datacrumbs.Daemon.Flux;
 using Datacrumbs.Daemon.Metadata;
 using Datacrumbs.Daemon.Probes;
+using Datacrumbs.Daemon.Slurm;
 using Datacrumbs.Daemon.ProcessBackend;
 using Datacrumbs.Daemon.Systemd;
 using Datacrumbs.Daemon.Users;
@@ -45,8 +46,13 @@ public static class DaemonHost
         builder.Services.AddSingleton<IEnvFiles>(sp => sp.GetRequiredService<EnvFileStore>());
         builder.Services.AddSingleton<IReadyFiles>(new ReadyFileWatcher(options.RunDir));
         var users = new UserDirectory();
+        // Each scheduler's jobs go to its own metadata source and its own notices: a Slurm job runs no flux command.
         builder.Services.AddSingleton<IJobMetadataSource>(new MetadataRouter(new InlineMetadataSource(users),
-            new Dictionary<JobScheduler, IJobMetadataSource> { [JobScheduler.Flux] = new FluxJobspecSource(users, options.FluxCommand) }));
+            new Dictionary<JobScheduler, IJobMetadataSource>
+            {
+                [JobScheduler.Flux] = new FluxJobspecSource(users, options.FluxCommand),
+                [JobScheduler.Slurm] = new SlurmMetadataSource(users),
+            }));
         builder.Services.AddSingleton(ProbeAdmission.Create(options));
         builder.Services.AddSingleton<IUnitBackend>(sp => BackendSelection.Resolve(options.Backend) switch
         {
@@ -61,7 +67,11 @@ public static class DaemonHost
             sp.GetRequiredService<IEnvFiles>(),
             sp.GetRequiredService<IUnitBackend>(),
             sp.GetRequiredService<IReadyFiles>(),
-            new FluxJobNotices(users, options.FluxCommand, options.OnFailure, options.TraceDirPattern, sp.GetRequiredService<ILogger<FluxJobNotices>>())));
+            new JobNoticesRouter(new Dictionary<JobScheduler, IJobNotices>
+            {
+                [JobScheduler.Flux] = new FluxJobNotices(users, options.FluxCommand, options.OnFailure, options.TraceDirPattern, sp.GetRequiredService<ILogger<FluxJobNotices>>()),
+                [JobScheduler.Slurm] = new SlurmJobNotices(sp.GetRequiredService<ILogger<SlurmJobNotices>>()),
+            })));
 
         builder.Services.AddSingleton<Metrics.LifecycleCounters>();
         builder.Services.AddSingleton(new Metrics.LogDrops(journal));
