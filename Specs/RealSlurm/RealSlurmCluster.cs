@@ -46,6 +46,8 @@ public sealed class RealSlurmCluster : IAsyncLifetime
     public ProbeSecret Keys { get; } = ProbeFixtures.Secret(DaemonProcess.SecretHex);
     /// <summary>A directory every test user may write, where jobs are submitted from.</summary>
     public string JobDir { get; private set; } = "";
+    /// <summary>A job's task printing "ready sJOB NODE" when the job's ready file is on its node, else "MISSING sJOB NODE".</summary>
+    public string ReadyCheck { get; private set; } = "";
     /// <summary>Each hook's environment as slurmd gave it: prolog-JOB-NODE, epilog-JOB-NODE.</summary>
     public string HookEnvDir => Path.Combine(_work, "hook-env");
     /// <summary>One file per finished hook, prolog-JOB-NODE or epilog-JOB-NODE, holding its exit code and output.</summary>
@@ -88,6 +90,19 @@ public sealed class RealSlurmCluster : IAsyncLifetime
         JobDir = Directory.CreateDirectory(Path.Combine(_work, "jobs")).FullName;
         File.SetUnixFileMode(JobDir, (UnixFileMode)0b111_111_111 | UnixFileMode.StickyBit);
 
+        ReadyCheck = Path.Combine(JobDir, "ready-check");
+        await File.WriteAllTextAsync(ReadyCheck, $$"""
+            #!/bin/bash
+            # A job's task: is this job's ready file on this node? Prints "ready sJOB NODE" or "MISSING sJOB NODE".
+            f="s${SLURM_JOB_ID:-}"
+            for run in "{{Daemon.RunDir}}" "{{FailDaemon.RunDir}}"; do
+                if [ -n "${SLURM_JOB_ID:-}" ] && [ -e "$run/datacrumbs-$f.ready" ]; then echo "ready $f ${SLURMD_NODENAME:-?}"; exit 0; fi
+            done
+            echo "MISSING $f ${SLURMD_NODENAME:-?}"
+
+            """);
+        File.SetUnixFileMode(ReadyCheck, (UnixFileMode)0b111_101_101);
+
         // The hooks as slurmd runs them (root, only Slurm's variables), told only where this test's
         // client and daemons are: FailUser's jobs go to the daemon whose policy is Fail.
         var router = Path.Combine(_work, "hook-router");
@@ -101,6 +116,10 @@ public sealed class RealSlurmCluster : IAsyncLifetime
             [ -e "{{DownMarker}}" ] && socket="{{Path.Combine(_work, "no-daemon.sock")}}"
             rc=0
             out="$("{{Checkout.File("deploy", "slurm")}}/$hook" --ctl="{{DaemonProcess.Ctl}}" --socket="$socket")" || rc=$?
+            # The tracer's pid as the prolog left it (root-only pid file), for the specs to watch it end.
+            for run in "{{Daemon.RunDir}}" "{{FailDaemon.RunDir}}"; do
+                [ "$kind" = prolog ] && [ -r "$run/datacrumbs-s${SLURM_JOB_ID:-}.pid" ] && cut -d' ' -f1 "$run/datacrumbs-s$SLURM_JOB_ID.pid" > "{{HookDoneDir}}/tracer-$SLURM_JOB_ID"
+            done
             printf '%s\n%s\n' "$rc" "$out" > "{{HookDoneDir}}/$name.tmp" && mv -f "{{HookDoneDir}}/$name.tmp" "{{HookDoneDir}}/$name"
             exit "$rc"
 
@@ -166,8 +185,9 @@ public sealed class RealSlurmCluster : IAsyncLifetime
     /// a failing run. A prolog has finished before the job's first task; an epilog may still run
     /// after srun returned.
     /// </summary>
-    public async Task<(int ExitCode, string Output)> HookDoneAsync(string kind, string job, string node)
+    public async Task<(int ExitCode, string Output)> HookDoneAsync(string kind, string job, string node, TimeSpan? deadline = null)
     {
+        var wait = deadline ?? Generous;
         var path = Path.Combine(HookDoneDir, $"{kind}-{job}-{node}");
         var arrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using (var watcher = new FileSystemWatcher(HookDoneDir, Path.GetFileName(path)) { NotifyFilter = NotifyFilters.FileName })
@@ -177,10 +197,10 @@ public sealed class RealSlurmCluster : IAsyncLifetime
             watcher.EnableRaisingEvents = true;
             if (!File.Exists(path))
             {
-                try { await arrived.Task.WaitAsync(Generous); }
+                try { await arrived.Task.WaitAsync(wait); }
                 catch (TimeoutException)
                 {
-                    throw new TimeoutException($"the {kind} of job {job} on {node} did not finish within {Generous.TotalSeconds} s (hooks done: {string.Join(", ", Directory.EnumerateFiles(HookDoneDir).Select(Path.GetFileName))})");
+                    throw new TimeoutException($"the {kind} of job {job} on {node} did not finish within {wait.TotalSeconds} s (hooks done: {string.Join(", ", Directory.EnumerateFiles(HookDoneDir).Select(Path.GetFileName))})");
                 }
             }
         }
@@ -188,8 +208,45 @@ public sealed class RealSlurmCluster : IAsyncLifetime
         return (int.Parse(lines[0], System.Globalization.CultureInfo.InvariantCulture), string.Join('\n', lines.Skip(1)));
     }
 
+    /// <summary>The tracer's pid of a job, as its prolog left it; call after <see cref="HookDoneAsync"/> of a prolog that answered ready.</summary>
+    public int TracerOf(string job) =>
+        int.Parse(File.ReadAllText(Path.Combine(HookDoneDir, $"tracer-{job}")).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>Both hooks have finished on every node and the job's tracer is stopped, with nothing of the job left in the run dirs.</summary>
+    public async Task AssertNothingLeftAsync(string job, int tracer)
+    {
+        await JobOverAsync(job);
+        Assert.Empty(LeftoversOf(job));
+        Assert.False(Reliability.TracerProcesses.IsAlive(tracer), $"the tracer of job {job} still runs after both epilogs: {Reliability.TracerProcesses.Describe(tracer)}");
+    }
+
+    /// <summary>For failure messages: every finished hook of a job, its exit code and output.</summary>
+    public IEnumerable<string> HookOutputs(string job) =>
+        Directory.EnumerateFiles(HookDoneDir, $"*-{job}-*").Select(f => $"{Path.GetFileName(f)}: {File.ReadAllText(f).Trim()}");
+
     /// <summary>Whether a hook of this job ran on this node at all (after the job is known to be over).</summary>
     public bool HookRan(string kind, string job, string node) => File.Exists(Path.Combine(HookEnvDir, $"{kind}-{job}-{node}"));
+
+    /// <summary>What is left in either daemon's run dir of a job (env, ready, pid, probe copy).</summary>
+    public IReadOnlyList<string> LeftoversOf(string job) =>
+        [.. Daemon.Leftovers().Concat(FailDaemon.Leftovers()).Where(n => n.Contains($"-s{job}.", StringComparison.Ordinal))];
+
+    /// <summary>Both hooks of a job have finished on every node: whatever the job started is over.</summary>
+    public async Task JobOverAsync(string job, TimeSpan? deadline = null)
+    {
+        foreach (var node in Nodes)
+            await HookDoneAsync("epilog", job, node, deadline);
+    }
+
+    /// <summary>
+    /// A crash of the policy-Continue daemon and its restart, as systemd's Restart=on-failure would
+    /// do it: SIGKILL, then another daemon on the same run dir and configuration. Returns once it serves.
+    /// </summary>
+    public async Task KillAndRestartDaemonAsync()
+    {
+        Daemon.Kill();
+        Daemon = await Daemon.RestartAsync();
+    }
 
     /// <summary>What `scontrol show job` says of a job, as its user sees it.</summary>
     public async Task<string> ShowJobAsync(string user, string job) =>
