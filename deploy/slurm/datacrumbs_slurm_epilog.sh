@@ -26,7 +26,7 @@ export PATH
 hook=epilog
 wait_s="${DATACRUMBS_EPILOG_TIMEOUT:-685}"
 slurm_args="$(dirname "$(readlink -f "$0")")/datacrumbs_slurm_hook_args.sh"
-[ -r "$slurm_args" ] || { echo "datacrumbs: ${SLURM_JOB_ID:-unknown-job}: epilog hook: $slurm_args is missing (install it beside the hook)"; exit 1; }
+[ -r "$slurm_args" ] || { echo "datacrumbs: s${SLURM_JOB_ID:-unknown-job}: epilog hook: $slurm_args is missing (install it beside the hook)"; exit 1; }
 # shellcheck source=datacrumbs_slurm_hook_args.sh
 . "$slurm_args" || exit 1
 

@@ -20,14 +20,16 @@ for hook_args in "$slurm_hook_dir/datacrumbs_hook_args.sh" "$slurm_hook_dir/../f
     [ -r "$hook_args" ] && break
 done
 if [ -z "$hook_args" ]; then
-    echo "datacrumbs: ${SLURM_JOB_ID:-unknown-job}: $hook hook: datacrumbs_hook_args.sh is missing (install it beside $0)"
+    echo "datacrumbs: s${SLURM_JOB_ID:-unknown-job}: $hook hook: datacrumbs_hook_args.sh is missing (install it beside $0)"
     return 1
 fi
 # shellcheck source=../flux/datacrumbs_hook_args.sh
 . "$hook_args"
 
-# Messages name the job as Slurm does: its decimal id.
-job="${SLURM_JOB_ID:-unknown-job}"
+# Slurm's decimal job id, for Slurm's commands; messages name the job in datacrumbs' one form,
+# s123, as the daemon, its journal and `datacrumbsctl status` do.
+slurm_job="${SLURM_JOB_ID:-}"
+job="s${slurm_job:-unknown-job}"
 slurm_bin="${DATACRUMBS_SLURM_BIN:-}"
 # Seconds for each Slurm command the hooks run (notify, update, scancel).
 readonly slurm_timeout=10
@@ -47,7 +49,7 @@ slurm_option() {
 # check_slurm_settings SECONDS...: the shared checks, then the client's Slurm request.
 check_slurm_settings() {
     check_settings "$@" || return 1
-    case "$job" in
+    case "$slurm_job" in
         ''|*[!0-9]*) say "$hook hook: SLURM_JOB_ID must be a decimal job id, not '${SLURM_JOB_ID:-}' (run it as slurm.conf's $hook)"; return 1 ;;
     esac
     ctl_opts+=(--scheduler slurm)

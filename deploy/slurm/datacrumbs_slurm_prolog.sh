@@ -44,7 +44,7 @@ export PATH
 hook=prolog
 wait_s="${DATACRUMBS_PROLOG_TIMEOUT:-520}"
 slurm_args="$(dirname "$(readlink -f "$0")")/datacrumbs_slurm_hook_args.sh"
-[ -r "$slurm_args" ] || { echo "datacrumbs: ${SLURM_JOB_ID:-unknown-job}: prolog hook: $slurm_args is missing (install it beside the hook)"; exit 1; }
+[ -r "$slurm_args" ] || { echo "datacrumbs: s${SLURM_JOB_ID:-unknown-job}: prolog hook: $slurm_args is missing (install it beside the hook)"; exit 1; }
 # shellcheck source=datacrumbs_slurm_hook_args.sh
 . "$slurm_args" || exit 1
 cancel_s="${DATACRUMBS_CANCEL_TIMEOUT:-30}"
@@ -80,8 +80,8 @@ first_node() {
 # Tell the job's user: the srun/salloc terminal and the job's AdminComment. Slurm's own
 # commands take the note as one argument: no shell ever reads it.
 tell_user() {
-    slurm scontrol notify "$job" "$1" >/dev/null 2>&1
-    slurm scontrol update JobId="$job" AdminComment="$1" >/dev/null 2>&1
+    slurm scontrol notify "$slurm_job" "$1" >/dev/null 2>&1
+    slurm scontrol update JobId="$slurm_job" AdminComment="$1" >/dev/null 2>&1
 }
 
 # The job runs untraced: say so, once per job.
@@ -98,7 +98,7 @@ runs_untraced() {
 cancel_job() {
     local note="$1 (on-failure=fail: job canceled)" rc=0
     tell_user "$note"
-    slurm scancel "$job" >/dev/null 2>&1 || rc=$?
+    slurm scancel "$slurm_job" >/dev/null 2>&1 || rc=$?
     if [ "$rc" -ne 0 ]; then
         note_line "$note [scancel exit $rc: exiting 1, Slurm drains the node]"
         exit 1
