@@ -82,7 +82,7 @@ MinJobAge=300
 KillWait=5
 OverTimeLimit=0
 PrologFlags=Alloc
-PrologEpilogTimeout=600
+PrologEpilogTimeout=720
 PlugStackConfig=$D/etc/plugstack.conf
 CONF
   [ -n "$PRO" ] && { wrap "$PRO" "$D/etc/prolog"; echo "Prolog=$D/etc/prolog"; }
