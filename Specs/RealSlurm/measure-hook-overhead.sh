@@ -10,9 +10,14 @@
 #              node's prolog (the two nodes share one daemon here) and stops it in the epilog
 # BIN_DIR holds the built datacrumbsd and stand-in tracer (Specs/bin/Debug/net10.0); CTL the
 # client the hooks run (default BIN_DIR/datacrumbsctl, the JIT build; pass a NativeAOT publish
-# for production figures). Root. Takes the real-Slurm specs' machine lock, so it never meets
+# for production figures). The traced series needs a real tracer start: SECRET (a site secret
+# file) and PROBES (a probes file signed for dcalice with it, e.g. by the signer) in the
+# environment; the stand-in tracer verifies it as the runtime does. A traced job whose tracing
+# failed stops the script (its figure would be an untraced one). Root. Takes the real-Slurm specs' machine lock, so it never meets
 # them; takes a few minutes; leaves nothing running.
 set -euo pipefail
+: "${SECRET:?set SECRET to a site secret file and PROBES to a probes file signed for dcalice with it}"
+: "${PROBES:?set PROBES to a probes file signed for dcalice with SECRET}"
 bin=$(cd "${1:?usage: $0 BIN_DIR [CTL]}" && pwd)
 ctl=${2:-$bin/datacrumbsctl}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -34,17 +39,19 @@ trap cleanup EXIT
 make -s -C "$deploy" OUT="$work"
 mkdir -p "$work/run" "$work/jobs"
 chmod 1777 "$work/jobs"
+mkdir -p "$work/standin"
+install -m 0400 "$SECRET" "$work/secret"
 cat >"$work/datacrumbsd.json" <<EOF
 {"RunDir":"$work/run","Backend":"Process","Log":"Console","Tracer":["$bin/datacrumbs-standin-tracer"],
- "Probes":{"RequireSignature":false}}
+ "TracerEnvironment":{"STANDIN_SECRET_FILE":"$work/secret","STANDIN_RUN_DIR":"$work/run","STANDIN_CONTROL_DIR":"$work/standin"},
+ "Probes":{"RequireSignature":true,"SecretFile":"$work/secret"}}
 EOF
 "$bin/datacrumbsd" --config "$work/datacrumbsd.json" >"$work/daemon.log" 2>&1 &
 daemon=$!
 # bounded wait for the daemon's socket (start-up only, not a measured result)
 for _ in $(seq 300); do [ -S "$work/run/datacrumbsd.sock" ] && break; sleep 0.1; done
 [ -S "$work/run/datacrumbsd.sock" ] || { echo "datacrumbsd did not start:" >&2; cat "$work/daemon.log" >&2; exit 1; }
-printf 'probes' | gzip >"$work/jobs/probes.json.gz"
-chmod 644 "$work/jobs/probes.json.gz"
+install -o dcalice -m 0600 "$PROBES" "$work/jobs/probes.json.gz"
 
 start() { # start PROLOG EPILOG: a fresh cluster with these hooks
     local args=(-d "$cluster" -n 2 -s "$work/datacrumbs_spank.so")
@@ -66,8 +73,9 @@ series() {
     : >"$work/wall"
     for _ in $(seq "$n"); do
         t0=$(date +%s%N)
-        as_user srun -N2 "$@" true
+        as_user srun -N2 "$@" true 2>"$work/stderr"
         t1=$(date +%s%N)
+        if grep -q datacrumbs "$work/stderr"; then echo "$label: tracing failed:" >&2; cat "$work/stderr" >&2; exit 1; fi
         echo $(( (t1 - t0) / 1000000 )) >>"$work/wall"
     done
     printf '%-9s srun -N2 true: median %s ms (n=%s)\n' "$label" "$(median <"$work/wall")" "$n"
