@@ -29,13 +29,15 @@ fi
 # Slurm's decimal job id, for Slurm's commands; messages name the job in datacrumbs' one form,
 # s123, as the daemon, its journal and `datacrumbsctl status` do.
 slurm_job="${SLURM_JOB_ID:-}"
-job="s${slurm_job:-unknown-job}"
+job="s$slurm_job"
+[ -n "$slurm_job" ] || job=unknown-job
 slurm_bin="${DATACRUMBS_SLURM_BIN:-}"
 # Seconds for each Slurm command the hooks run (notify, update, scancel).
 readonly slurm_timeout=10
 
-# job_asked: whether the job asked for tracing. The plugin says so in the job control
-# environment, which Slurm hands to both hooks: a job without it never reaches the daemon.
+# job_asked: whether the job asked for tracing (call_daemon's question). The plugin says so in
+# the job control environment, which Slurm hands to both hooks; a job without it ends at the
+# hook's first test and never reaches this file.
 job_asked() { [ -n "${SPANK_DATACRUMBS_ENABLE:-}" ]; }
 
 # slurm_option ARG: takes one Slurm option, else the shared ones; fails when ARG is neither.

@@ -40,6 +40,12 @@
 set -u
 PATH=/usr/sbin:/usr/bin:/sbin:/bin
 export PATH
+# A job that did not ask costs one test: before any file is read or program run (the settings
+# are then not checked either: a misconfigured hook shows with the first traced job).
+case " $* " in
+    *" -h "*|*" --help "*) ;;
+    *) [ -n "${SPANK_DATACRUMBS_ENABLE:-}" ] || exit 0 ;;
+esac
 
 hook=prolog
 wait_s="${DATACRUMBS_PROLOG_TIMEOUT:-520}"
@@ -66,9 +72,6 @@ for arg in "$@"; do
     esac
 done
 check_slurm_settings "$wait_s" "$cancel_s" || exit 1
-
-# Untraced jobs cost one test: no client, no daemon, no Slurm call.
-job_asked || exit 0
 
 # Whether this node is the job's first, the one that tells the user. In doubt, tell.
 first_node() {
