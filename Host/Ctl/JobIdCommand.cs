@@ -27,7 +27,7 @@ public static class JobIdCommand
     {
         var ids = new Argument<string[]>("ID")
         {
-            Description = "Job ids in any form: decimal, f58 (ƒ or f prefix), 0x hex, dothex, kvs; a Slurm id as s12345 (to decimal only)",
+            Description = "Job ids in any form: decimal, f58 (ƒ or f prefix), 0x hex, dothex, kvs; a Slurm id as s42 (to dec only)",
             Arity = ArgumentArity.OneOrMore,
         };
         var to = new Option<string>("--to", "-t")

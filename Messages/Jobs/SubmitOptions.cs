@@ -8,7 +8,7 @@ namespace Datacrumbs.Messages.Jobs;
 /// SPANK_DATACRUMBS_PROBE_FILE). User input, unchecked: the daemon checks it as it checks a
 /// jobspec. <see cref="Enable"/> present and non-empty means the job asked for tracing.
 /// </summary>
-public sealed record SubmitOptions(string? Enable, string? ProbeFile)
+public sealed record SubmitOptions(string? Enable = null, string? ProbeFile = null)
 {
     [JsonIgnore]
     public bool AsksForTracing => !string.IsNullOrEmpty(Enable);

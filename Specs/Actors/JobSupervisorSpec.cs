@@ -50,6 +50,31 @@ public sealed class JobSupervisorSpec(ITestOutputHelper output) : VirtualTimeSpe
     }
 
     [Fact]
+    public void A_flux_job_and_a_slurm_job_with_the_same_number_are_two_lifecycles_each_ended_by_its_own_epilog()
+    {
+        var flux = new JobId(4242);
+        var slurm = JobId.Slurm(4242);
+        var supervisor = Supervisor();
+
+        supervisor.Tell(PrologOf(flux), TestActor);
+        supervisor.Tell(PrologOf(slurm), TestActor);
+        var prologs = ReceiveN(2).Cast<JobAnswer>().ToList();
+        Assert.Equal([flux, slurm], prologs.Select(a => a.Job).Order());
+        Assert.All(prologs, a => Assert.Equal(Outcome.Ready, a.Outcome));
+        Assert.Equal([flux, slurm], _ports.RunningUnits.Order());
+
+        supervisor.Tell(new Epilog(slurm), TestActor);
+        var stopped = ExpectMsg<JobAnswer>();
+        Assert.Equal((slurm, Outcome.Stopped), (stopped.Job, stopped.Outcome));
+        Assert.Equal([flux], _ports.RunningUnits);
+        Assert.True(_ports.NothingLeftOf(slurm));
+
+        supervisor.Tell(new Epilog(flux), TestActor);
+        Assert.Equal(Outcome.Stopped, ExpectMsg<JobAnswer>().Outcome);
+        Assert.True(_ports.NothingLeft);
+    }
+
+    [Fact]
     public void A_crash_in_one_jobs_lifecycle_fails_that_job_only_and_cleans_it_up()
     {
         var crashing = new JobId(66);

@@ -56,4 +56,11 @@ public sealed class JobIdCommandSpecs
 
     [Fact]
     public void No_id_is_refused() => Assert.NotEqual(0, Run().Code);
+
+    [Fact]
+    public void A_slurm_id_converts_to_its_decimal_form_only_and_says_so_for_the_others()
+    {
+        Assert.Equal((0, "12345\n", ""), Run("s12345"));
+        Assert.Equal((2, "", "datacrumbsctl jobid: s12345 is a Slurm job id: it has only its decimal form, 12345\n"), Run("s12345", "--to", "f58plain"));
+    }
 }

@@ -23,6 +23,15 @@ public sealed class JobUnitEnricherSpec
     }
 
     [Fact]
+    public void A_slurm_job_gets_its_own_unit_and_field_never_the_flux_job_with_the_same_number()
+    {
+        var events = Log(l => { l.Information("{JobId}: ready", JobId.Slurm(12345)); l.Information("{JobId}: ready", new JobId(12345)); }).Events;
+        Assert.Equal("datacrumbs@s12345.service", JournalEntryEncoder.Render(events[0].Properties["Unit"]));
+        Assert.Equal("s12345", JournalEntryEncoder.Render(events[0].Properties["JobId"]));
+        Assert.Equal("datacrumbs@f4fr.service", JournalEntryEncoder.Render(events[1].Properties["Unit"]));
+    }
+
+    [Fact]
     public void Events_without_a_valid_job_or_with_a_unit_are_left_alone()
     {
         var events = Log(l =>
