@@ -1,7 +1,8 @@
 #!/bin/bash
-# deploy/install.sh: lay out DataCrumbs for Flux under a root directory (/ or an image tree).
+# deploy/install.sh: lay out DataCrumbs for Flux (and Slurm) under a root directory (/ or an image tree).
 #
 #   deploy/install.sh --prefix DIR [--dry-run] [--from BUILD] [--tracer PATH | --standin-tracer]
+#                     [--slurm | --no-slurm]
 #
 # It builds (or takes) the programs and installs everything docs/flux-integration.rst lists
 # under "Installed components", then prints the steps it leaves to you: those change the
@@ -22,6 +23,11 @@
 # BUILD/ctl/datacrumbsctl and BUILD/signer/datacrumbs_sign_probes, each directory with the
 # files that program needs (the layout this script publishes to). Framework-dependent builds
 # are accepted; they then need the .NET 10 runtime on every node.
+#
+# Slurm: the SPANK plugin (compiled here with gcc against Slurm's spank.h, Debian's
+# libslurm-dev) and the Slurm prolog and epilog hooks, when this machine has Slurm's headers
+# (or with --slurm, which then requires them; --no-slurm leaves Slurm out). --from BUILD takes
+# the plugin from BUILD/slurm/datacrumbs_spank.so when it is there.
 set -euo pipefail
 umask 022
 
@@ -35,6 +41,9 @@ from=""
 tracer=""
 flux_cmd=""
 standin=0
+slurm=auto
+readonly spank_header=/usr/include/slurm/spank.h
+slurm_build=""
 build_dir="$repo/artifacts/install"
 changed=0
 unchanged=0
@@ -51,6 +60,9 @@ usage: $me --prefix DIR [--dry-run] [--from BUILD] [--tracer PATH | --standin-tr
   --tracer PATH       the DataCrumbs tracer on the target system; /usr/libexec/datacrumbs/
                       datacrumbs-tracer becomes a symlink to it (needed on the first run)
   --standin-tracer    link the STAND-IN tracer instead (attaches no probes: demos and tests)
+  --slurm             also install the Slurm SPANK plugin and hooks (needs gcc, make and
+                      $spank_header: Debian's libslurm-dev); default: when that header is here
+  --no-slurm          leave Slurm out
   --flux PATH         the flux command the daemon reads jobspecs with (FluxCommand in a new
                       datacrumbsd.json); default: the flux on this PATH, else /opt/flux/bin/flux
                       when present, else "flux" (the daemon's PATH: /usr/bin/flux)
@@ -71,6 +83,8 @@ while [ $# -gt 0 ]; do
         --standin-tracer) standin=1; shift ;;
         --flux) [ $# -ge 2 ] || die_usage "--flux needs a path"; flux_cmd="$2"; shift 2 ;;
         --flux=*) flux_cmd="${1#*=}"; shift ;;
+        --slurm) slurm=yes; shift ;;
+        --no-slurm) slurm=no; shift ;;
         --dry-run) dry_run=1; shift ;;
         -h|--help) usage; exit 0 ;;
         *) die_usage "unknown argument '$1'" ;;
@@ -100,8 +114,24 @@ sources=(
     deploy/flux/datacrumbs_service_wrapper deploy/flux/cli/plugins/datacrumbs.py
     deploy/flux/job-manager.toml deploy/config/datacrumbsd.json
     Host/Signer/signer.example.json Host/StandInTracer/datacrumbs-standin-tracer
+    deploy/slurm/datacrumbs_spank.c deploy/slurm/Makefile deploy/slurm/plugstack.conf
+    deploy/slurm/datacrumbs_slurm_prolog.sh deploy/slurm/datacrumbs_slurm_epilog.sh deploy/slurm/datacrumbs_slurm_hook_args.sh
 )
 for f in "${sources[@]}"; do [ -f "$repo/$f" ] || problem "missing source file $repo/$f"; done
+
+# Slurm: a prebuilt plugin (--from), else one compiled here, which needs Slurm's header and a compiler.
+slurm_plugin=""
+[ -n "$from" ] && [ -f "$from/slurm/datacrumbs_spank.so" ] && slurm_plugin="$from/slurm/datacrumbs_spank.so"
+slurm_missing=""
+if [ -z "$slurm_plugin" ]; then
+    for need in "$spank_header" gcc make; do
+        [ -e "$need" ] || command -v "$need" >/dev/null || slurm_missing="$slurm_missing $need"
+    done
+fi
+case "$slurm" in
+    auto) if [ -n "$slurm_plugin" ] || [ -z "$slurm_missing" ]; then slurm=yes; else slurm=no; fi ;;
+    yes) [ -z "$slurm_missing" ] || problem "--slurm: cannot build the SPANK plugin without$slurm_missing (Debian: apt-get install libslurm-dev gcc make)" ;;
+esac
 
 tracer_link="$prefix/usr/libexec/datacrumbs/datacrumbs-tracer"
 if [ -n "$tracer" ] && [ "$standin" -eq 1 ]; then
@@ -328,6 +358,28 @@ put "$repo/deploy/flux/datacrumbs_service_stop.sh" "$prefix/sbin/datacrumbs_serv
 # Sourced by both hooks from their own directory; not a program.
 put "$repo/deploy/flux/datacrumbs_hook_args.sh" "$prefix/sbin/datacrumbs_hook_args.sh" 0644
 
+if [ "$slurm" = yes ]; then
+    step "4b. Slurm: the SPANK plugin in /usr/lib/datacrumbs/slurm, the prolog and epilog hooks in /sbin"
+    if [ -z "$slurm_plugin" ]; then
+        note "make -C deploy/slurm (gcc against $spank_header)"
+        if [ "$dry_run" -eq 0 ]; then
+            slurm_build="$(mktemp -d)" # removed by the EXIT trap below
+            make -s -C "$repo/deploy/slurm" OUT="$slurm_build" CFLAGS=-O2 >&2
+            slurm_plugin="$slurm_build/datacrumbs_spank.so"
+        fi
+    fi
+    if [ -n "$slurm_plugin" ]; then
+        put "$slurm_plugin" "$prefix/usr/lib/datacrumbs/slurm/datacrumbs_spank.so" 0755
+    else
+        ensure_dir "$prefix/usr/lib/datacrumbs/slurm"
+        report installed "$prefix/usr/lib/datacrumbs/slurm/datacrumbs_spank.so" "built by make"
+    fi
+    put "$repo/deploy/slurm/datacrumbs_slurm_prolog.sh" "$prefix/sbin/datacrumbs_slurm_prolog.sh" 0755
+    put "$repo/deploy/slurm/datacrumbs_slurm_epilog.sh" "$prefix/sbin/datacrumbs_slurm_epilog.sh" 0755
+    # Sourced by both Slurm hooks from their own directory, beside datacrumbs_hook_args.sh; not a program.
+    put "$repo/deploy/slurm/datacrumbs_slurm_hook_args.sh" "$prefix/sbin/datacrumbs_slurm_hook_args.sh" 0644
+fi
+
 step "5. Configuration in /etc/datacrumbs (yours to edit: never overwritten once edited)"
 conf "$repo/deploy/systemd/datacrumbs@.service" "$prefix/etc/datacrumbs/systemd/datacrumbs@.service" 0644
 conf "$repo/deploy/systemd/datacrumbsd.service" "$prefix/etc/datacrumbs/systemd/datacrumbsd.service" 0644
@@ -337,10 +389,11 @@ conf "$repo/deploy/systemd/datacrumbs_sign_probes.service" "$prefix/etc/datacrum
 conf "$repo/deploy/flux/cli/plugins/datacrumbs.py" "$prefix/etc/datacrumbs/flux/cli/plugins/datacrumbs.py" 0644
 conf "$repo/deploy/flux/job-manager.toml" "$prefix/etc/datacrumbs/flux/job-manager.toml" 0644
 daemon_conf="$(mktemp)"
-trap 'rm -f "$daemon_conf"' EXIT
+trap 'rm -f "$daemon_conf"; [ -z "$slurm_build" ] || rm -rf "$slurm_build"' EXIT
 sed "s|\"FluxCommand\": \"flux\"|\"FluxCommand\": \"$flux_cmd\"|" "$repo/deploy/config/datacrumbsd.json" >"$daemon_conf"
 conf "$daemon_conf" "$prefix/etc/datacrumbs/datacrumbsd.json" 0644
 conf "$repo/Host/Signer/signer.example.json" "$prefix/etc/datacrumbs/signer.json" 0644
+if [ "$slurm" = yes ]; then conf "$repo/deploy/slurm/plugstack.conf" "$prefix/etc/datacrumbs/slurm/plugstack.conf" 0644; fi
 
 # --- Summary and what is left to the admin --------------------------------------------------------
 echo
@@ -381,6 +434,11 @@ Remaining steps$where, as root:
    ln -sf /etc/datacrumbs/flux/cli/plugins/datacrumbs.py $flux_confdir/cli/plugins/datacrumbs.py
                                             # login/submit nodes and the rank 0 node
    # $flux_confdir: what '$flux_cmd config builtin confdir' reports here (a packaged Flux: /etc/flux)
+ Slurm (docs/slurm-integration.rst), when installed above: every submit host and compute node
+   ln -sf /etc/datacrumbs/slurm/plugstack.conf /etc/slurm/plugstack.conf.d/datacrumbs.conf
+   # slurm.conf on every node, then 'scontrol reconfigure':
+   #   Prolog=/sbin/datacrumbs_slurm_prolog.sh   Epilog=/sbin/datacrumbs_slurm_epilog.sh
+   #   PrologFlags=Alloc   PrologEpilogTimeout=720
  Hosts without systemd: datacrumbsd runs the tracer itself (Backend Auto picks Process);
    start /usr/sbin/datacrumbsd from your init system as root, restarted when it exits.
  Login node (probe signer):

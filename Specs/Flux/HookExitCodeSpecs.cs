@@ -14,9 +14,9 @@ namespace Datacrumbs.Specs.Flux;
 public sealed class HookExitCodeSpecs
 {
     // timeout(1)'s own codes (124, 137: the backstop fired) and the shell's (126, 127: cannot run the client).
-    private static readonly int[] NotTheClients = [124, 126, 127, 137];
+    internal static readonly int[] NotTheClients = [124, 126, 127, 137];
 
-    private static readonly Dictionary<string, int> Codes = typeof(ExitCodes)
+    internal static readonly Dictionary<string, int> Codes = typeof(ExitCodes)
         .GetFields(BindingFlags.Public | BindingFlags.Static)
         .Where(f => f.IsLiteral && f.FieldType == typeof(int))
         .ToDictionary(f => f.Name, f => (int)f.GetRawConstantValue()!);
@@ -45,10 +45,10 @@ public sealed class HookExitCodeSpecs
             Assert.True(Regex.IsMatch(ExitCodes.Help, $@"(?m)^\s+{code}\s+\S"), $"ExitCodes.Help does not explain {name} ({code})");
     }
 
-    /// <summary>The numbers of the arms of the hook's `case "$rc" in` block.</summary>
-    private static IReadOnlyList<int> Arms(string hook)
+    /// <summary>The numbers of the arms of the hook's `case "$rc" in` block (a Flux hook, or a path under deploy/).</summary>
+    internal static IReadOnlyList<int> Arms(string hook)
     {
-        var text = File.ReadAllText(Checkout.File("deploy", "flux", hook));
+        var text = File.ReadAllText(hook.Contains('/', StringComparison.Ordinal) ? Checkout.File(["deploy", .. hook.Split('/')]) : Checkout.File("deploy", "flux", hook));
         var block = Regex.Match(text, @"(?ms)^case ""\$rc"" in$(.*?)^esac$");
         Assert.True(block.Success, $"{hook}: no case \"$rc\" in ... esac block");
         var arms = Regex.Matches(block.Groups[1].Value, @"(?m)^\s+(\d+(?:\|\d+)*)\)")
