@@ -421,6 +421,7 @@ Remaining steps$where, as root:
    ln -sf /etc/datacrumbs/systemd/datacrumbs@.service /etc/systemd/system/datacrumbs@.service
    ln -sf /etc/datacrumbs/systemd/datacrumbsd.service /etc/systemd/system/datacrumbsd.service
    # systemd holds the daemon's two sockets (socket activation): a restart refuses no prolog
+   # (a node without the "flux" group, Slurm only: the hooks' socket root-only, docs/operations.rst)
    ln -sf /etc/datacrumbs/systemd/datacrumbsd.socket /etc/systemd/system/datacrumbsd.socket
    ln -sf /etc/datacrumbs/systemd/datacrumbsd-hooks.socket /etc/systemd/system/datacrumbsd-hooks.socket
    systemctl daemon-reload
