@@ -218,6 +218,18 @@ public sealed class HookScriptSpecs : IDisposable
     }
 
     [Fact]
+    public async Task A_client_that_never_ends_is_stopped_by_the_backstop_and_the_job_follows_the_policy()
+    {
+        File.WriteAllText(Path.Combine(_dir, "hang"), "");
+        // --timeout=1: the client would have given up after 1 s; the hook's backstop gives it 10 more, then SIGTERM.
+        var r = await HookAsync("datacrumbs_service_run.sh", null, "--timeout=1");
+        Assert.Equal(0, r.ExitCode);
+        OneLine(r, $"datacrumbs: fNH: failed: {Path.Combine(_dir, "datacrumbsctl")} did not finish within 11 s (job runs untraced)");
+        var clientPid = int.Parse(File.ReadAllText(Path.Combine(_dir, "started")).Trim());
+        Assert.False(Directory.Exists($"/proc/{clientPid}"), "the wedged client is still running");
+    }
+
+    [Fact]
     public async Task Every_setting_works_from_the_command_line_alone_as_under_flux_imp()
     {
         // flux-imp passes only FLUX_* variables: no DATACRUMBS_* at all here.

@@ -131,7 +131,6 @@ on_signal() {
     trap '' TERM INT
     [ -n "$client" ] && kill -TERM "$client" 2>/dev/null
     timeout -k 2 "$cancel_s" "$ctl" epilog "${ctl_opts[@]}" "${retry_opts[@]}" --timeout "$cancel_s" >/dev/null 2>&1 || rc=$?
-    cleanup
     say "prolog interrupted by SIG$sig; asked the daemon to stop tracing (epilog exit $rc)"
     exit 143
 }
@@ -150,7 +149,7 @@ case "$rc" in
     6)  unreachable "${line:-datacrumbs: $job: failed: the datacrumbs daemon rejected the request}" ;;
     4)  unreachable "${line:-datacrumbs: $job: failed: the datacrumbs daemon refused this caller (run the hook as root or the Flux instance owner)}" ;;
     2)  unreachable "${line:-datacrumbs: $job: failed: datacrumbsctl usage error (is FLUX_JOB_ID set?)}" ;;
-    124|137) unreachable "datacrumbs: $job: failed: $ctl did not finish within $((wait_s + 10)) s" ;;
+    124|137) unreachable "datacrumbs: $job: failed: $ctl did not finish within $((wait_s + client_backstop_s)) s" ;;
     126|127) unreachable "datacrumbs: $job: failed: cannot run $ctl (exit $rc)" ;;
     *)  unreachable "${line:-datacrumbs: $job: failed: $ctl exited with $rc}" ;;
 esac

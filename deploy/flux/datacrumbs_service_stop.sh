@@ -63,7 +63,6 @@ check_settings "$wait_s" || exit 1
 on_signal() {
     trap '' TERM INT
     [ -n "$client" ] && kill -TERM "$client" 2>/dev/null
-    cleanup
     say "epilog interrupted by SIG$1; the daemon continues stopping the tracer"
     exit 143
 }
@@ -89,7 +88,7 @@ case "$rc" in
     1)  echo "${line:-datacrumbs: $job: failed: the tracer could not be stopped} (node drained)"; exit 1 ;;
     3)  not_confirmed "${line:-datacrumbs: $job: failed: the datacrumbs daemon is not reachable}" ;;
     5)  not_confirmed "${line:-datacrumbs: $job: failed: no answer from the datacrumbs daemon in ${wait_s} s}" ;;
-    124|137) not_confirmed "datacrumbs: $job: failed: $ctl did not finish within $((wait_s + 10)) s" ;;
+    124|137) not_confirmed "datacrumbs: $job: failed: $ctl did not finish within $((wait_s + client_backstop_s)) s" ;;
     126|127) not_confirmed "datacrumbs: $job: failed: cannot run $ctl (exit $rc)" ;;
     *)  not_confirmed "${line:-datacrumbs: $job: failed: $ctl exited with $rc}" ;;
 esac
