@@ -45,8 +45,10 @@ public static class DaemonHost
         builder.Services.AddSingleton<IEnvFiles>(sp => sp.GetRequiredService<EnvFileStore>());
         builder.Services.AddSingleton<IReadyFiles>(new ReadyFileWatcher(options.RunDir));
         var users = new UserDirectory();
+        var (jobspecs, jobspecsHow) = FluxJobspecSources.Create(users, options.FluxCommand, options.FluxLibrary);
+        Log.Information("flux: {JobspecSource}", jobspecsHow);
         builder.Services.AddSingleton<IJobMetadataSource>(new MetadataRouter(new InlineMetadataSource(users),
-            new Dictionary<JobScheduler, IJobMetadataSource> { [JobScheduler.Flux] = new FluxJobspecSource(users, options.FluxCommand) }));
+            new Dictionary<JobScheduler, IJobMetadataSource> { [JobScheduler.Flux] = jobspecs }));
         builder.Services.AddSingleton(ProbeAdmission.Create(options));
         builder.Services.AddSingleton<IUnitBackend>(sp => BackendSelection.Resolve(options.Backend) switch
         {
