@@ -8,7 +8,8 @@
 #   traced     our hooks, a job that asked, with a probe file signed for dcalice
 # For each: the median wall time of `flux run`, and of the prolog and epilog spans in the job's
 # eventlog (prolog-start..prolog-finish, epilog-start..epilog-finish). Then the stand-in tracer's
-# own time to ready (started directly, N times) and the differences the issue's targets name:
+# own time to ready (started directly, N times), the CPU each hook call costs (cpu_series), and
+# the differences the issue's targets name:
 # our prolog/epilog minus the /bin/true floor, and the traced prolog beyond the tracer's own time.
 # BIN_DIR holds the built datacrumbsd and stand-in tracer (Specs/bin/Debug/net10.0); CTL the
 # client the hooks run (default BIN_DIR/datacrumbsctl, the JIT build; pass a NativeAOT publish
@@ -17,7 +18,7 @@
 # running. Several minutes.
 set -euo pipefail
 bin=$(cd "${1:?usage: $0 BIN_DIR [CTL]}" && pwd)
-ctl=${2:-$bin/datacrumbsctl}
+ctl=$(realpath "${2:-$bin/datacrumbsctl}")
 here=$(cd "$(dirname "$0")" && pwd)
 deploy=$(cd "$here/../../deploy/flux" && pwd)
 flux=/opt/flux/bin/flux
@@ -74,6 +75,7 @@ as_user() {
         FLUX_URI="$uri" FLUX_CLI_PLUGINPATH="$deploy/cli/plugins" "$flux" "$@"
 }
 
+fig[load.start]=$(cut -d' ' -f1 /proc/loadavg)
 median() { sort -n | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.1f", m}'; }
 declare -A fig
 
@@ -125,27 +127,71 @@ print("%.1f" % ((spans[(n - 1) // 2] + spans[n // 2]) / 2))
 EOF
 }
 
+# CPU per hook call, which the machine's load hardly changes (wall times above do): each hook
+# run directly, N times, as flux-imp runs it, for one finished untraced job of dcalice; the CPU
+# of the hook's process tree (getrusage of reaped children) and of the daemon (its own and its
+# reaped children's: the flux processes it runs; /proc/PID/stat, 10 ms ticks summed over N calls).
+cpu_series() {
+    local id
+    id=$(as_user submit -N2 true)
+    as_user job wait-event --timeout=120 "$id" clean >/dev/null
+    python3 - "$daemon" "$n" "$id" "$uri" "$(id -u flux)" "$(id -u dcalice)" \
+        "/bin/true" "$deploy/datacrumbs_service_run.sh $hooks" "$deploy/datacrumbs_service_stop.sh $hooks" <<'PY'
+import os, resource, subprocess, sys
+daemon, n, job, uri, owner, user = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6]
+tick = os.sysconf("SC_CLK_TCK")
+def daemon_cpu():
+    f = open("/proc/%s/stat" % daemon).read().rsplit(")", 1)[1].split()
+    return sum(int(x) for x in f[11:15]) / tick   # utime stime cutime cstime
+def children_cpu():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+env = {"FLUX_JOB_ID": job, "FLUX_URI": uri, "FLUX_OWNER_USERID": owner, "FLUX_JOB_USERID": user,
+       "FLUX_JOB_RANKS": "0-1", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root", "USER": "root"}
+for name, cmd in zip(["true", "prolog", "epilog"], sys.argv[7:]):
+    d0, c0 = daemon_cpu(), children_cpu()
+    for _ in range(n):
+        r = subprocess.run(cmd.split(), env=env, cwd="/", stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        if r.returncode != 0 or r.stdout:
+            sys.exit("%s for %s: exit %d: %s" % (name, job, r.returncode, r.stdout.decode(errors="replace")))
+    print("cpu.%s.hook\t%.1f" % (name, (children_cpu() - c0) / n * 1000))
+    print("cpu.%s.daemon\t%.1f" % (name, (daemon_cpu() - d0) / n * 1000))
+PY
+}
+
 start() { uri=$("$here/flux-instance.sh" start --root-owner no "$@" 2>/dev/null | sed -n 's/^export FLUX_URI=//p'); }
 
+hooks="--ctl=$ctl --socket=$work/run/hooks.sock"
+if [ "${ONLY:-}" != cpu ]; then
 start --prolog none --epilog none
 series none
 start --prolog /bin/true --epilog /bin/true
 series true
-hooks="--ctl=$ctl --socket=$work/run/hooks.sock"
 start --prolog "$deploy/datacrumbs_service_run.sh $hooks" --epilog "$deploy/datacrumbs_service_stop.sh $hooks"
 series untraced
 series traced --datacrumbs-enable --datacrumbs-probe-file probes.json.gz
+else
+start --prolog "$deploy/datacrumbs_service_run.sh $hooks" --epilog "$deploy/datacrumbs_service_stop.sh $hooks"
+fi
+cpu=$(cpu_series)
+while IFS=$'\t' read -r k v; do fig[$k]=$v; done <<<"$cpu"
+printf 'cpu per call (ms): /bin/true %s; prolog hook %s + daemon %s; epilog hook %s + daemon %s (means of %d, untraced job)\n' \
+    "${fig[cpu.true.hook]}" "${fig[cpu.prolog.hook]}" "${fig[cpu.prolog.daemon]}" "${fig[cpu.epilog.hook]}" "${fig[cpu.epilog.daemon]}" "$n"
 fig[tracer.ready]=$(tracer_ready)
+echo "stand-in tracer's own time to ready: ${fig[tracer.ready]} ms (median of $n, started directly)"
+if [ "${ONLY:-}" != cpu ]; then
 sub() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.1f", a - b}'; }
 fig[untraced.prolog.over-true]=$(sub "${fig[untraced.prolog]}" "${fig[true.prolog]}")
 fig[untraced.epilog.over-true]=$(sub "${fig[untraced.epilog]}" "${fig[true.epilog]}")
 fig[untraced.run.over-none]=$(sub "${fig[untraced.run]}" "${fig[none.run]}")
 fig[untraced.run.over-true]=$(sub "${fig[untraced.run]}" "${fig[true.run]}")
 fig[traced.prolog.over-true-and-ready]=$(sub "$(sub "${fig[traced.prolog]}" "${fig[true.prolog]}")" "${fig[tracer.ready]}")
-echo "stand-in tracer's own time to ready: ${fig[tracer.ready]} ms (median of $n, started directly)"
 echo "untraced: prolog ${fig[untraced.prolog.over-true]} ms and epilog ${fig[untraced.epilog.over-true]} ms above /bin/true through flux-imp;" \
      "flux run ${fig[untraced.run.over-none]} ms above no hooks, ${fig[untraced.run.over-true]} ms above /bin/true"
 echo "traced: prolog ${fig[traced.prolog.over-true-and-ready]} ms beyond the /bin/true floor and the tracer's own time to ready"
+fi
+fig[load.end]=$(cut -d' ' -f1 /proc/loadavg)
+echo "load average (1 min) at the start ${fig[load.start]}, at the end ${fig[load.end]}"
 if [ -n "$results" ]; then
     for k in "${!fig[@]}"; do printf '%s\t%s\n' "$k" "${fig[$k]}"; done | sort >"$results"
     printf 'jobs\t%s\n' "$n" >>"$results"
