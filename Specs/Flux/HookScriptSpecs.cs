@@ -217,6 +217,20 @@ public sealed class HookScriptSpecs : IDisposable
         Assert.Empty(Directory.GetFiles(_dir, "datacrumbs-prolog.*"));
     }
 
+    [Theory]
+    [InlineData("datacrumbs_service_run.sh", "prolog")]
+    [InlineData("datacrumbs_service_stop.sh", "epilog")]
+    public async Task A_hook_run_through_a_link_finds_its_settings_beside_the_real_script(string script, string hook)
+    {
+        // As in a prolog.d/ or epilog.d/ directory: a link elsewhere, the shared settings only beside the target.
+        var linkDir = Directory.CreateDirectory(Path.Combine(_dir, "prolog.d")).FullName;
+        var link = Path.Combine(linkDir, "50-datacrumbs");
+        File.CreateSymbolicLink(link, Path.Combine(DeployDir, script));
+        var r = await Run.CommandAsync(link, [], Generous, Env());
+        Assert.Equal(0, r.ExitCode);
+        OneLine(r, $"datacrumbs: ƒNH: outcome-0: from the fake {hook}");
+    }
+
     [Fact]
     public async Task A_client_that_never_ends_is_stopped_by_the_backstop_and_the_job_follows_the_policy()
     {

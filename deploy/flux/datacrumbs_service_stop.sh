@@ -36,7 +36,10 @@ set -u
 hook=epilog
 wait_s="${DATACRUMBS_EPILOG_TIMEOUT:-685}"
 # The settings both hooks share live beside the hook (a link to it, as in epilog.d/, is followed).
-hook_args="$(dirname "$(readlink -f "$0")")/datacrumbs_hook_args.sh"
+# Only a link is resolved (readlink and dirname are two processes more on every job's path).
+self="$0"
+case "$self" in */*) [ -L "$self" ] && self="$(readlink -f "$self")" ;; *) self="$(readlink -f "$self")" ;; esac
+hook_args="${self%/*}/datacrumbs_hook_args.sh"
 [ -r "$hook_args" ] || { echo "datacrumbs: ${FLUX_JOB_ID:-unknown-job}: epilog hook: $hook_args is missing (install it beside the hook)"; exit 1; }
 # shellcheck source=datacrumbs_hook_args.sh
 . "$hook_args"
