@@ -31,6 +31,9 @@ real_flux() {
     return 0
   fi
   N="${1:-50}" RESULTS="$out/realflux.tsv" Specs/RealFlux/measure-hook-overhead.sh Host/Daemon/bin/Release/net10.0 "$ctl" | tee "$out/realflux.txt"
+  # issue 15 point 5: a job on every rank of 2, 16 and 64 brokers reading its jobspec at once
+  [ "${1:-50}" -ge 50 ] && RESULTS="$out/jobspec-reads.tsv" Specs/RealFlux/measure-jobspec-reads.sh
+  return 0
 }
 
 if [ "$quick" = quick ]; then

@@ -75,9 +75,9 @@ as_user() {
         FLUX_URI="$uri" FLUX_CLI_PLUGINPATH="$deploy/cli/plugins" "$flux" "$@"
 }
 
-fig[load.start]=$(cut -d' ' -f1 /proc/loadavg)
 median() { sort -n | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.1f", m}'; }
 declare -A fig
+fig[load.start]=$(cut -d' ' -f1 /proc/loadavg)
 
 # one series: $1 name, rest: extra flux run options
 series() {
@@ -113,7 +113,7 @@ spans = []
 for i in range(n):
     ready = "%s/run/datacrumbs-measure%d.ready" % (work, i)
     t0 = time.monotonic()
-    p = subprocess.Popen([tracer, probes, "measure%d" % i, "dcalice"], env=env)
+    p = subprocess.Popen([tracer, probes, "measure%d" % i, "dcalice"], env=env, stderr=subprocess.DEVNULL)
     deadline = t0 + 60
     while not os.path.exists(ready):   # 0.2 ms steps: the figure's resolution
         if p.poll() is not None or time.monotonic() > deadline:
