@@ -127,18 +127,23 @@ print("%.1f" % ((spans[(n - 1) // 2] + spans[n // 2]) / 2))
 EOF
 }
 
-# CPU per hook call, which the machine's load hardly changes (wall times above do): each hook
-# run directly, N times, as flux-imp runs it, for one finished untraced job of dcalice; the CPU
-# of the hook's process tree (getrusage of reaped children) and of the daemon (its own and its
-# reaped children's: the flux processes it runs; /proc/PID/stat, 10 ms ticks summed over N calls).
+# CPU per hook call, which the machine's load hardly changes (wall times above do): the hooks
+# run directly, as flux-imp runs them, a prolog then an epilog for each of N finished untraced
+# jobs of dcalice that the daemon has never seen, submitted to an instance without hooks (each job
+# once: the daemon answers a repeated prolog of a job it knows without reading the jobspec again); the CPU of the hook's process tree (getrusage of reaped children)
+# and of the daemon (its own and its reaped children's: the flux processes it runs;
+# /proc/PID/stat, 10 ms ticks summed over N calls). /bin/true the same way is the floor.
 cpu_series() {
-    local id
-    id=$(as_user submit -N2 true)
-    as_user job wait-event --timeout=120 "$id" clean >/dev/null
-    python3 - "$daemon" "$n" "$id" "$uri" "$(id -u flux)" "$(id -u dcalice)" \
-        "/bin/true" "$deploy/datacrumbs_service_run.sh $hooks" "$deploy/datacrumbs_service_stop.sh $hooks" <<'PY'
+    local ids id
+    # jobs of an instance without hooks: the daemon has never seen them, as a new job's prolog
+    start --prolog none --epilog none
+    ids=$(as_user submit --cc="1-$n" -N2 true)
+    for id in $ids; do as_user job wait-event --timeout=120 "$id" clean >/dev/null; done
+    python3 - "$daemon" "$n" "$uri" "$(id -u flux)" "$(id -u dcalice)" \
+        "$deploy/datacrumbs_service_run.sh $hooks" "$deploy/datacrumbs_service_stop.sh $hooks" "$ids" <<'PY'
 import os, resource, subprocess, sys
-daemon, n, job, uri, owner, user = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6]
+daemon, n, uri, owner, user, prolog, epilog, jobs = sys.argv[1], int(sys.argv[2]), *sys.argv[3:9]
+jobs = jobs.split()
 tick = os.sysconf("SC_CLK_TCK")
 def daemon_cpu():
     f = open("/proc/%s/stat" % daemon).read().rsplit(")", 1)[1].split()
@@ -146,16 +151,23 @@ def daemon_cpu():
 def children_cpu():
     r = resource.getrusage(resource.RUSAGE_CHILDREN)
     return r.ru_utime + r.ru_stime
-env = {"FLUX_JOB_ID": job, "FLUX_URI": uri, "FLUX_OWNER_USERID": owner, "FLUX_JOB_USERID": user,
-       "FLUX_JOB_RANKS": "0-1", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root", "USER": "root"}
-for name, cmd in zip(["true", "prolog", "epilog"], sys.argv[7:]):
+def call(cmd, job):
+    env = {"FLUX_JOB_ID": job, "FLUX_URI": uri, "FLUX_OWNER_USERID": owner, "FLUX_JOB_USERID": user,
+           "FLUX_JOB_RANKS": "0-1", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root", "USER": "root"}
     d0, c0 = daemon_cpu(), children_cpu()
-    for _ in range(n):
-        r = subprocess.run(cmd.split(), env=env, cwd="/", stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        if r.returncode != 0 or r.stdout:
-            sys.exit("%s for %s: exit %d: %s" % (name, job, r.returncode, r.stdout.decode(errors="replace")))
-    print("cpu.%s.hook\t%.1f" % (name, (children_cpu() - c0) / n * 1000))
-    print("cpu.%s.daemon\t%.1f" % (name, (daemon_cpu() - d0) / n * 1000))
+    r = subprocess.run(cmd.split(), env=env, cwd="/", stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    if r.returncode != 0 or r.stdout:
+        sys.exit("%s for %s: exit %d: %s" % (cmd, job, r.returncode, r.stdout.decode(errors="replace")))
+    return children_cpu() - c0, daemon_cpu() - d0
+total = {k: [0.0, 0.0] for k in ("true", "prolog", "epilog")}
+for job in jobs:
+    for name, cmd in (("true", "/bin/true"), ("prolog", prolog), ("epilog", epilog)):
+        hook, d = call(cmd, job)
+        total[name][0] += hook
+        total[name][1] += d
+for name, (hook, d) in total.items():
+    print("cpu.%s.hook\t%.1f" % (name, hook / len(jobs) * 1000))
+    print("cpu.%s.daemon\t%.1f" % (name, d / len(jobs) * 1000))
 PY
 }
 
@@ -170,12 +182,10 @@ series true
 start --prolog "$deploy/datacrumbs_service_run.sh $hooks" --epilog "$deploy/datacrumbs_service_stop.sh $hooks"
 series untraced
 series traced --datacrumbs-enable --datacrumbs-probe-file probes.json.gz
-else
-start --prolog "$deploy/datacrumbs_service_run.sh $hooks" --epilog "$deploy/datacrumbs_service_stop.sh $hooks"
 fi
 cpu=$(cpu_series)
 while IFS=$'\t' read -r k v; do fig[$k]=$v; done <<<"$cpu"
-printf 'cpu per call (ms): /bin/true %s; prolog hook %s + daemon %s; epilog hook %s + daemon %s (means of %d, untraced job)\n' \
+printf 'cpu per call (ms): /bin/true %s; prolog hook %s + daemon %s; epilog hook %s + daemon %s (means over %d untraced jobs, each once)\n' \
     "${fig[cpu.true.hook]}" "${fig[cpu.prolog.hook]}" "${fig[cpu.prolog.daemon]}" "${fig[cpu.epilog.hook]}" "${fig[cpu.epilog.daemon]}" "$n"
 fig[tracer.ready]=$(tracer_ready)
 echo "stand-in tracer's own time to ready: ${fig[tracer.ready]} ms (median of $n, started directly)"
