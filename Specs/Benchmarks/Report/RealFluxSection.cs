@@ -52,7 +52,7 @@ internal static class RealFluxSection
         yield return "";
         if (now is null)
         {
-            yield return $"**Skipped in this run**: {File.ReadAllText(skipped).Trim()}.";
+            yield return $"**Skipped in this run**: {File.ReadAllText(skipped).Trim().Replace("skipped: ", "", StringComparison.Ordinal)}.";
             if (before is null) yield break;
             yield return "";
         }
