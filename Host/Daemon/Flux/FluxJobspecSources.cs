@@ -19,7 +19,7 @@ public static class FluxJobspecSources
         if (System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture != System.Runtime.InteropServices.Architecture.X64)
             return (new FluxJobspecSource(users, fluxCommand), $"jobspecs read with '{fluxCommand} job info' (the library path is built for x86_64 only)");
         if (LibFluxCore.TryLoad(fluxCommand, out var why) is { } flux)
-            return (new FluxLibraryJobspecSource(flux, users), $"jobspecs read through {flux.Path} (job-info.lookup, one handle per broker)");
+            return (new FluxLibraryJobspecSource(flux, users, new FluxJobspecSource(users, fluxCommand)), $"jobspecs read through {flux.Path} (job-info.lookup, one handle per broker)");
         return (new FluxJobspecSource(users, fluxCommand), $"jobspecs read with '{fluxCommand} job info': {why}");
     }
 }

@@ -19,8 +19,9 @@ namespace Datacrumbs.Daemon.Flux;
 /// (<see cref="ThreadCredentials"/>). A handle that breaks (broker restarted) is opened again
 /// once. One request at a time per handle (a flux handle is not thread-safe); each bounded.
 /// </summary>
-internal sealed class FluxLibraryJobspecSource(LibFluxCore flux, UserDirectory users, int maxJobspecBytes = FluxJobspecSource.DefaultMaxJobspecBytes)
-    : IJobMetadataSource
+/// <remarks>A prolog without FLUX_URI goes to <paramref name="withoutUri"/> (the flux command, which finds the system instance itself).</remarks>
+internal sealed class FluxLibraryJobspecSource(LibFluxCore flux, UserDirectory users, IJobMetadataSource withoutUri,
+    int maxJobspecBytes = FluxJobspecSource.DefaultMaxJobspecBytes) : IJobMetadataSource
 {
     /// <summary>A backstop behind the lifecycle's own resolve timeout: a broker that never answers frees the handle.</summary>
     private static readonly TimeSpan RpcTimeout = TimeSpan.FromSeconds(30);
@@ -37,10 +38,12 @@ internal sealed class FluxLibraryJobspecSource(LibFluxCore flux, UserDirectory u
     {
         ct.ThrowIfCancellationRequested();
         var job = request.Job;
-        var uri = request.Origin?.Address ?? Environment.GetEnvironmentVariable("FLUX_URI")
-            ?? throw new JobMetadataException($"job {job}: the prolog gave no FLUX_URI, and the daemon has none: cannot reach Flux to read the jobspec");
+        if (request.Origin?.Address is not { } uri) return await withoutUri.ResolveAsync(request, ct).ConfigureAwait(false);
         if (uri.Length == 0 || uri.Length > 4096 || uri.Any(char.IsControl))
             throw new JobMetadataException($"job {job}: the prolog's FLUX_URI is unusable: '{UntrustedText.Printable(uri)}'");
+        // A prolog always gets its own broker's local:// socket; any other connector (ssh://) would run programs.
+        if (!uri.StartsWith("local://", StringComparison.Ordinal))
+            throw new JobMetadataException($"job {job}: the prolog's FLUX_URI is not a local broker socket (local://...): '{UntrustedText.Printable(uri)}'");
         var owner = request.Origin?.OwnerUid is { } o && o != 0 && Environment.IsPrivilegedProcess ? o : 0;
         // Blocking calls on a pool thread; a cancelled lifecycle stops waiting, the call ends within RpcTimeout.
         var jobspec = await Task.Run(() => Lookup(job, uri, owner), CancellationToken.None).WaitAsync(ct).ConfigureAwait(false);
