@@ -217,6 +217,32 @@ public sealed class HookScriptSpecs : IDisposable
         Assert.Empty(Directory.GetFiles(_dir, "datacrumbs-prolog.*"));
     }
 
+    [Theory]
+    [InlineData("datacrumbs_service_run.sh", "prolog")]
+    [InlineData("datacrumbs_service_stop.sh", "epilog")]
+    public async Task A_hook_run_through_a_link_finds_its_settings_beside_the_real_script(string script, string hook)
+    {
+        // As in a prolog.d/ or epilog.d/ directory: a link elsewhere, the shared settings only beside the target.
+        var linkDir = Directory.CreateDirectory(Path.Combine(_dir, "prolog.d")).FullName;
+        var link = Path.Combine(linkDir, "50-datacrumbs");
+        File.CreateSymbolicLink(link, Path.Combine(DeployDir, script));
+        var r = await Run.CommandAsync(link, [], Generous, Env());
+        Assert.Equal(0, r.ExitCode);
+        OneLine(r, $"datacrumbs: ƒNH: outcome-0: from the fake {hook}");
+    }
+
+    [Fact]
+    public async Task A_client_that_never_ends_is_stopped_by_the_backstop_and_the_job_follows_the_policy()
+    {
+        File.WriteAllText(Path.Combine(_dir, "hang"), "");
+        // --timeout=1: the client would have given up after 1 s; the hook's backstop gives it 10 more, then SIGTERM.
+        var r = await HookAsync("datacrumbs_service_run.sh", null, "--timeout=1");
+        Assert.Equal(0, r.ExitCode);
+        OneLine(r, $"datacrumbs: fNH: failed: {Path.Combine(_dir, "datacrumbsctl")} did not finish within 11 s (job runs untraced)");
+        var clientPid = int.Parse(File.ReadAllText(Path.Combine(_dir, "started")).Trim());
+        Assert.False(Directory.Exists($"/proc/{clientPid}"), "the wedged client is still running");
+    }
+
     [Fact]
     public async Task Every_setting_works_from_the_command_line_alone_as_under_flux_imp()
     {

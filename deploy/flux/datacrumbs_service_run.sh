@@ -51,7 +51,10 @@ set -u
 hook=prolog
 wait_s="${DATACRUMBS_PROLOG_TIMEOUT:-510}"
 # The settings both hooks share live beside the hook (a link to it, as in epilog.d/, is followed).
-hook_args="$(dirname "$(readlink -f "$0")")/datacrumbs_hook_args.sh"
+# Only a link is resolved (readlink and dirname are two processes more on every job's path).
+self="$0"
+case "$self" in */*) [ -L "$self" ] && self="$(readlink -f "$self")" ;; *) self="$(readlink -f "$self")" ;; esac
+hook_args="${self%/*}/datacrumbs_hook_args.sh"
 [ -r "$hook_args" ] || { echo "datacrumbs: ${FLUX_JOB_ID:-unknown-job}: prolog hook: $hook_args is missing (install it beside the hook)"; exit 1; }
 # shellcheck source=datacrumbs_hook_args.sh
 . "$hook_args"
@@ -131,7 +134,6 @@ on_signal() {
     trap '' TERM INT
     [ -n "$client" ] && kill -TERM "$client" 2>/dev/null
     timeout -k 2 "$cancel_s" "$ctl" epilog "${ctl_opts[@]}" "${retry_opts[@]}" --timeout "$cancel_s" >/dev/null 2>&1 || rc=$?
-    cleanup
     say "prolog interrupted by SIG$sig; asked the daemon to stop tracing (epilog exit $rc)"
     exit 143
 }
@@ -150,7 +152,7 @@ case "$rc" in
     6)  unreachable "${line:-datacrumbs: $job: failed: the datacrumbs daemon rejected the request}" ;;
     4)  unreachable "${line:-datacrumbs: $job: failed: the datacrumbs daemon refused this caller (run the hook as root or the Flux instance owner)}" ;;
     2)  unreachable "${line:-datacrumbs: $job: failed: datacrumbsctl usage error (is FLUX_JOB_ID set?)}" ;;
-    124|137) unreachable "datacrumbs: $job: failed: $ctl did not finish within $((wait_s + 10)) s" ;;
+    124|137) unreachable "datacrumbs: $job: failed: $ctl did not finish within $((wait_s + client_backstop_s)) s" ;;
     126|127) unreachable "datacrumbs: $job: failed: cannot run $ctl (exit $rc)" ;;
     *)  unreachable "${line:-datacrumbs: $job: failed: $ctl exited with $rc}" ;;
 esac

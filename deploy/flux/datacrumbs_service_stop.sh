@@ -36,7 +36,10 @@ set -u
 hook=epilog
 wait_s="${DATACRUMBS_EPILOG_TIMEOUT:-675}"
 # The settings both hooks share live beside the hook (a link to it, as in epilog.d/, is followed).
-hook_args="$(dirname "$(readlink -f "$0")")/datacrumbs_hook_args.sh"
+# Only a link is resolved (readlink and dirname are two processes more on every job's path).
+self="$0"
+case "$self" in */*) [ -L "$self" ] && self="$(readlink -f "$self")" ;; *) self="$(readlink -f "$self")" ;; esac
+hook_args="${self%/*}/datacrumbs_hook_args.sh"
 [ -r "$hook_args" ] || { echo "datacrumbs: ${FLUX_JOB_ID:-unknown-job}: epilog hook: $hook_args is missing (install it beside the hook)"; exit 1; }
 # shellcheck source=datacrumbs_hook_args.sh
 . "$hook_args"
@@ -63,7 +66,6 @@ check_settings "$wait_s" || exit 1
 on_signal() {
     trap '' TERM INT
     [ -n "$client" ] && kill -TERM "$client" 2>/dev/null
-    cleanup
     say "epilog interrupted by SIG$1; the daemon continues stopping the tracer"
     exit 143
 }
@@ -89,7 +91,7 @@ case "$rc" in
     1)  echo "${line:-datacrumbs: $job: failed: the tracer could not be stopped} (node drained)"; exit 1 ;;
     3)  not_confirmed "${line:-datacrumbs: $job: failed: the datacrumbs daemon is not reachable}" ;;
     5)  not_confirmed "${line:-datacrumbs: $job: failed: no answer from the datacrumbs daemon in ${wait_s} s}" ;;
-    124|137) not_confirmed "datacrumbs: $job: failed: $ctl did not finish within $((wait_s + 10)) s" ;;
+    124|137) not_confirmed "datacrumbs: $job: failed: $ctl did not finish within $((wait_s + client_backstop_s)) s" ;;
     126|127) not_confirmed "datacrumbs: $job: failed: cannot run $ctl (exit $rc)" ;;
     *)  not_confirmed "${line:-datacrumbs: $job: failed: $ctl exited with $rc}" ;;
 esac

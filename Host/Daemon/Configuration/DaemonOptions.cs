@@ -45,6 +45,8 @@ public sealed class DaemonOptions
     public List<string> AllowedCallers { get; set; } = [];
     /// <summary>Where the jobspec comes from: the flux command (run with the prolog's FLUX_URI).</summary>
     public string FluxCommand { get; set; } = "flux";
+    /// <summary>Read jobspecs through libflux-core (the FluxCommand install's) instead of running FluxCommand; falls back to the command when the library is absent.</summary>
+    public bool FluxLibrary { get; set; } = true;
     public ProbeOptions Probes { get; set; } = new();
     /// <summary>
     /// The runtime's trace directory pattern (its DATACRUMBS_TRACE_DIR_PATTERN: %YY%, %MM%, %DD%

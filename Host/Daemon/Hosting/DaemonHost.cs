@@ -48,11 +48,13 @@ public static class DaemonHost
         builder.Services.AddSingleton<IEnvFiles>(sp => sp.GetRequiredService<EnvFileStore>());
         builder.Services.AddSingleton<IReadyFiles>(new ReadyFileWatcher(options.RunDir));
         var users = new UserDirectory();
+        var (jobspecs, jobspecsHow) = FluxJobspecSources.Create(users, options.FluxCommand, options.FluxLibrary);
+        Log.Information("flux: {JobspecSource}", jobspecsHow);
         // Each scheduler's jobs go to its own metadata source and its own notices: a Slurm job runs no flux command.
         builder.Services.AddSingleton<IJobMetadataSource>(new MetadataRouter(new InlineMetadataSource(users),
             new Dictionary<JobScheduler, IJobMetadataSource>
             {
-                [JobScheduler.Flux] = new FluxJobspecSource(users, options.FluxCommand),
+                [JobScheduler.Flux] = jobspecs,
                 [JobScheduler.Slurm] = new SlurmMetadataSource(users),
             }));
         builder.Services.AddSingleton(ProbeAdmission.Create(options));

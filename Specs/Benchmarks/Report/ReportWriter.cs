@@ -140,6 +140,8 @@ public static class ReportWriter
         L();
         foreach (var line in Method) L(line);
         foreach (var line in IdleSection(resultsDir)) L(line);
+        foreach (var line in RealFluxSection.Lines(resultsDir)) L(line);
+        foreach (var line in JobspecReadsSection.Lines(resultsDir)) L(line);
         foreach (var note in r.Notes.Distinct()) L($"- {note.Replace("*", "\\*")}");
         L();
         await File.WriteAllTextAsync(docFile, doc.ToString());

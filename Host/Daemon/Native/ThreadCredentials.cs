@@ -1,0 +1,54 @@
+using System.Runtime.InteropServices;
+
+namespace Datacrumbs.Daemon.Native;
+
+/// <summary>
+/// Runs one short call as another user's effective uid and gid on a thread of its own, the rest
+/// of the daemon staying root. For connecting to a socket whose server reads the peer's
+/// credentials (SO_PEERCRED records the effective ids at connect time), as the Flux instance
+/// owner. The raw setresuid/setresgid system calls change only the calling thread (glibc's
+/// wrappers would change every thread of the process); the saved ids stay 0, so the thread gets
+/// root back afterwards, and it ends right after.
+/// </summary>
+internal static partial class ThreadCredentials
+{
+    private const long SYS_setresuid = 117; // x86_64
+    private const long SYS_setresgid = 119;
+    private const long Unchanged = -1;
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial long syscall(long number, long a, long b, long c);
+
+    public static T RunAs<T>(uint uid, uint gid, Func<T> call)
+    {
+        if (!OperatingSystem.IsLinux() || RuntimeInformation.ProcessArchitecture != Architecture.X64)
+            throw new PlatformNotSupportedException("per-thread credentials are implemented for Linux x86_64 only");
+        T? result = default;
+        Exception? failure = null;
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                Set(SYS_setresgid, gid, "setresgid");
+                try
+                {
+                    Set(SYS_setresuid, uid, "setresuid");
+                    try { result = call(); }
+                    finally { Set(SYS_setresuid, 0, "setresuid back to root"); }
+                }
+                finally { Set(SYS_setresgid, 0, "setresgid back to root"); }
+            }
+            catch (Exception e) { failure = e; }
+        }) { IsBackground = true, Name = "as-uid-" + uid };
+        thread.Start();
+        thread.Join();
+        if (failure is not null) throw failure;
+        return result!;
+    }
+
+    private static void Set(long call, uint id, string what)
+    {
+        if (syscall(call, Unchanged, id, Unchanged) != 0)
+            throw new InvalidOperationException($"{what}({id}) failed: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
+    }
+}
