@@ -48,8 +48,7 @@ public sealed class SlurmHookSpecs
     {
         var asked = Seconds(File.ReadAllText(Checkout.File("deploy", "install.sh")), @"PrologEpilogTimeout=(\d+)");
         Assert.Equal(asked, Seconds(File.ReadAllText(Checkout.File("docs", "slurm-integration.rst")), @"PrologEpilogTimeout=(\d+)"));
-        var backstop = Match(HookArgs, @"timeout -k (\d+) ""\$\(\(wait_s \+ (\d+)\)\)""");
-        var client = TimeSpan.FromSeconds(backstop[0] + backstop[1]);
+        var client = Seconds(HookArgs, @"(?m)^readonly client_backstop_s=(\d+)$") + Seconds(HookArgs, @"(?m)^readonly client_kill_s=(\d+)$");
         var slurm = Seconds(SlurmArgs, @"readonly slurm_timeout=(\d+)") + Seconds(SlurmArgs, @"timeout -k (\d+) ""\$slurm_timeout""");
         var log = Seconds(SlurmArgs, @"timeout (\d+) logger");
 

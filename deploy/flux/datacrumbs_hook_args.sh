@@ -111,31 +111,26 @@ readonly client_backstop_s=10
 readonly client_kill_s=5
 client=""   # the client's pid while it runs, for the hooks' signal traps
 
+out=""      # the file that holds the client's output
+cleanup() { [ -n "$out" ] && rm -f -- "$out"; }
+
 # ask_daemon CLIENT-OPTIONS...: runs `datacrumbsctl $hook` and sets rc and line (its first
-# line). No temporary file and no timeout(1): two processes less on every job's path
-# (docs/performance.rst). The client writes into a pipe the hook reads to its end, that is until
-# the client exits, within the backstop; `read` returns at once for a signal, so the hook's trap
-# runs. A wedged client gets SIGTERM, then SIGKILL, and rc 124 or 137 as from timeout(1).
+# line). In the background and waited for, so that a signal runs the hook's trap at once;
+# timeout(1) is the backstop behind the client's own --timeout, in case the client wedges
+# (SIGTERM, then SIGKILL: rc 124 or 137). Not a pipe from a process substitution: bash 5.2's
+# `wait` on one that has already ended can return a wrong status (measured: -1, about once in
+# 200 hooks run 6 at a time), which would pass the client's stderr off as its answer.
 ask_daemon() {
-    local fd output="" status=0
     rc=0
     line=""
-    exec {fd}< <(exec "$ctl" "$hook" "${ctl_opts[@]}" "$@" --timeout "$wait_s" 2>&1 </dev/null)
+    out="$(mktemp "${TMPDIR:-/tmp}/datacrumbs-$hook.XXXXXX" 2>/dev/null)" || out=""
+    timeout -k "$client_kill_s" "$((wait_s + client_backstop_s))" "$ctl" "$hook" "${ctl_opts[@]}" "$@" --timeout "$wait_s" \
+        >"${out:-/dev/null}" 2>&1 </dev/null &
     client=$!
-    IFS= read -r -d '' -t "$((wait_s + client_backstop_s))" output <&"$fd" || status=$?
-    if [ "$status" -gt 128 ]; then
-        kill -TERM "$client" 2>/dev/null
-        rc=124
-        status=0
-        IFS= read -r -d '' -t "$client_kill_s" output <&"$fd" || status=$?
-        if [ "$status" -gt 128 ]; then kill -KILL "$client" 2>/dev/null; rc=137; fi
-        wait "$client" 2>/dev/null
-    else
-        wait "$client" || rc=$?
-    fi
-    exec {fd}<&-
+    wait "$client" || rc=$?
     client=""
-    line="${output%%$'\n'*}"
+    [ -n "$out" ] && IFS= read -r line <"$out"
+    cleanup
 }
 
 # call_daemon: asks the daemon, first without the client's retry window. While the daemon is

@@ -134,6 +134,7 @@ on_signal() {
     trap '' TERM INT
     [ -n "$client" ] && kill -TERM "$client" 2>/dev/null
     timeout -k 2 "$cancel_s" "$ctl" epilog "${ctl_opts[@]}" "${retry_opts[@]}" --timeout "$cancel_s" >/dev/null 2>&1 || rc=$?
+    cleanup
     say "prolog interrupted by SIG$sig; asked the daemon to stop tracing (epilog exit $rc)"
     exit 143
 }

@@ -66,6 +66,7 @@ check_settings "$wait_s" || exit 1
 on_signal() {
     trap '' TERM INT
     [ -n "$client" ] && kill -TERM "$client" 2>/dev/null
+    cleanup
     say "epilog interrupted by SIG$1; the daemon continues stopping the tracer"
     exit 143
 }

@@ -17,7 +17,7 @@
 # Settings (option, or environment), as the prolog's (see datacrumbs_slurm_prolog.sh):
 #   --ctl=PATH, --socket=PATH, --retry-for=SECONDS, --on-failure=continue|fail, --slurm-bin=DIR
 #   --timeout=SECONDS       DATACRUMBS_EPILOG_TIMEOUT: seconds to wait for the daemon
-#                           (default 685, datacrumbsctl's own; Messages/Jobs/TimeBudget.cs).
+#                           (default 675, datacrumbsctl's own; Messages/Jobs/TimeBudget.cs).
 #                           Keep slurm.conf's PrologEpilogTimeout above this plus 15 s.
 set -u
 PATH=/usr/sbin:/usr/bin:/sbin:/bin
@@ -30,7 +30,7 @@ case " $* " in
 esac
 
 hook=epilog
-wait_s="${DATACRUMBS_EPILOG_TIMEOUT:-685}"
+wait_s="${DATACRUMBS_EPILOG_TIMEOUT:-675}"
 slurm_args="$(dirname "$(readlink -f "$0")")/datacrumbs_slurm_hook_args.sh"
 [ -r "$slurm_args" ] || { echo "datacrumbs: s${SLURM_JOB_ID:-unknown-job}: epilog hook: $slurm_args is missing (install it beside the hook)"; exit 1; }
 # shellcheck source=datacrumbs_slurm_hook_args.sh
@@ -83,7 +83,7 @@ case "$rc" in
     1)  note_line "${line:-datacrumbs: $job: failed: the tracer could not be stopped} (node drained)"; exit 1 ;;
     3)  not_confirmed "${line:-datacrumbs: $job: failed: the datacrumbs daemon is not reachable}" ;;
     5)  not_confirmed "${line:-datacrumbs: $job: failed: no answer from the datacrumbs daemon in ${wait_s} s}" ;;
-    124|137) not_confirmed "datacrumbs: $job: failed: $ctl did not finish within $((wait_s + 10)) s" ;;
+    124|137) not_confirmed "datacrumbs: $job: failed: $ctl did not finish within $((wait_s + client_backstop_s)) s" ;;
     126|127) not_confirmed "datacrumbs: $job: failed: cannot run $ctl (exit $rc)" ;;
     *)  not_confirmed "${line:-datacrumbs: $job: failed: $ctl exited with $rc}" ;;
 esac

@@ -32,7 +32,7 @@
 #                           Failures of tracing itself follow the daemon's OnFailure, which
 #                           the client reports (exit 1 or 10).
 #   --timeout=SECONDS       DATACRUMBS_PROLOG_TIMEOUT: seconds to wait for the daemon
-#                           (default 520, datacrumbsctl's own; Messages/Jobs/TimeBudget.cs).
+#                           (default 510, datacrumbsctl's own; Messages/Jobs/TimeBudget.cs).
 #                           Keep slurm.conf's PrologEpilogTimeout above this plus 55 s.
 #   --cancel-timeout=SECONDS DATACRUMBS_CANCEL_TIMEOUT: seconds for the cleanup after SIGTERM
 #                           (default 30)
@@ -48,7 +48,7 @@ case " $* " in
 esac
 
 hook=prolog
-wait_s="${DATACRUMBS_PROLOG_TIMEOUT:-520}"
+wait_s="${DATACRUMBS_PROLOG_TIMEOUT:-510}"
 slurm_args="$(dirname "$(readlink -f "$0")")/datacrumbs_slurm_hook_args.sh"
 [ -r "$slurm_args" ] || { echo "datacrumbs: s${SLURM_JOB_ID:-unknown-job}: prolog hook: $slurm_args is missing (install it beside the hook)"; exit 1; }
 # shellcheck source=datacrumbs_slurm_hook_args.sh
@@ -143,7 +143,7 @@ case "$rc" in
     6)  unreachable "${line:-datacrumbs: $job: failed: the datacrumbs daemon rejected the request}" ;;
     4)  unreachable "${line:-datacrumbs: $job: failed: the datacrumbs daemon refused this caller (run the hook as root)}" ;;
     2)  unreachable "${line:-datacrumbs: $job: failed: datacrumbsctl usage error (does it know --scheduler slurm?)}" ;;
-    124|137) unreachable "datacrumbs: $job: failed: $ctl did not finish within $((wait_s + 10)) s" ;;
+    124|137) unreachable "datacrumbs: $job: failed: $ctl did not finish within $((wait_s + client_backstop_s)) s" ;;
     126|127) unreachable "datacrumbs: $job: failed: cannot run $ctl (exit $rc)" ;;
     *)  unreachable "${line:-datacrumbs: $job: failed: $ctl exited with $rc}" ;;
 esac
