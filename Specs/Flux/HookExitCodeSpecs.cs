@@ -7,9 +7,10 @@ using Datacrumbs.Specs.Harness;
 namespace Datacrumbs.Specs.Flux;
 
 /// <summary>
-/// The hooks map datacrumbsctl's exit codes with literal numbers in a `case "$rc" in` block;
-/// these specs read those arms from the shipped scripts and hold them to <see cref="ExitCodes"/>,
-/// so a renumbered or new code cannot slip past a hook unnoticed.
+/// The hooks map datacrumbsctl's exit codes with literal numbers in a `case "$rc" in` block, one
+/// for prologs and one for epilogs of every scheduler (prolog_outcome and epilog_outcome in
+/// datacrumbs_hook_args.sh); these specs read the arms of the block each shipped hook calls and
+/// hold them to <see cref="ExitCodes"/>, so a renumbered or new code cannot slip past a hook unnoticed.
 /// </summary>
 public sealed class HookExitCodeSpecs
 {
@@ -45,17 +46,25 @@ public sealed class HookExitCodeSpecs
             Assert.True(Regex.IsMatch(ExitCodes.Help, $@"(?m)^\s+{code}\s+\S"), $"ExitCodes.Help does not explain {name} ({code})");
     }
 
-    /// <summary>The numbers of the arms of the hook's `case "$rc" in` block (a Flux hook, or a path under deploy/).</summary>
+    /// <summary>
+    /// The numbers of the arms of the `case "$rc" in` block the hook uses: the shared
+    /// prolog_outcome or epilog_outcome it calls (a Flux hook, or a path under deploy/).
+    /// </summary>
     internal static IReadOnlyList<int> Arms(string hook)
     {
         var text = File.ReadAllText(hook.Contains('/', StringComparison.Ordinal) ? Checkout.File(["deploy", .. hook.Split('/')]) : Checkout.File("deploy", "flux", hook));
-        var block = Regex.Match(text, @"(?ms)^case ""\$rc"" in$(.*?)^esac$");
-        Assert.True(block.Success, $"{hook}: no case \"$rc\" in ... esac block");
+        var call = Regex.Match(text, @"(?m)^(prolog_outcome|epilog_outcome)$");
+        Assert.True(call.Success, $"{hook}: calls neither prolog_outcome nor epilog_outcome");
+        var shared = File.ReadAllText(Checkout.File("deploy", "flux", "datacrumbs_hook_args.sh"));
+        var function = Regex.Match(shared, $@"(?ms)^{call.Groups[1].Value}\(\) \{{$(.*?)^\}}$");
+        Assert.True(function.Success, $"datacrumbs_hook_args.sh: no {call.Groups[1].Value}() {{ ... }} for {hook}");
+        var block = Regex.Match(function.Groups[1].Value, @"(?ms)^\s*case ""\$rc"" in$(.*?)^\s*esac$");
+        Assert.True(block.Success, $"{call.Groups[1].Value}: no case \"$rc\" in ... esac block");
         var arms = Regex.Matches(block.Groups[1].Value, @"(?m)^\s+(\d+(?:\|\d+)*)\)")
             .SelectMany(m => m.Groups[1].Value.Split('|'))
             .Select(n => int.Parse(n, CultureInfo.InvariantCulture))
             .ToList();
-        Assert.True(arms.Count == arms.Distinct().Count(), $"{hook}: an exit code has two arms");
+        Assert.True(arms.Count == arms.Distinct().Count(), $"{call.Groups[1].Value}: an exit code has two arms");
         return arms;
     }
 }

@@ -54,7 +54,7 @@ public sealed class TimeBudgetSpecs
         Assert.True(longestHook < fluxTimeout, $"the prolog hook may take {longestHook.TotalSeconds} s, Flux's prolog timeout is {fluxTimeout.TotalSeconds} s");
 
         var cancel = Seconds(RunHook, @"DATACRUMBS_CANCEL_TIMEOUT:-(\d+)");
-        var cancelKill = Seconds(RunHook, @"timeout -k (\d+) ""\$cancel_s""");
+        var cancelKill = Seconds(HookArgs, @"timeout -k (\d+) ""\$cancel_s""");
         var killTimeout = FluxDuration(TomlValue("job-manager.prolog", "kill-timeout"));
         Assert.True(cancel + cancelKill < killTimeout, $"the prolog hook's cancel may take {(cancel + cancelKill).TotalSeconds} s, Flux's kill-timeout is {killTimeout.TotalSeconds} s");
     }

@@ -147,3 +147,69 @@ call_daemon() {
         ask_daemon "${retry_opts[@]}"
     fi
 }
+
+# note_line LINE: how a hook shows a line (the Slurm hooks also send it to syslog).
+note_line() { echo "$1"; }
+
+# The hints a failing call's message gives; each scheduler's hooks name their own.
+caller_hint="run the hook as root"
+usage_hint="is the job id set?"
+
+# prolog_outcome: what the prolog does with the client's answer (rc, line), the same for every
+# scheduler. The prolog hook defines how its scheduler is told: runs_untraced LINE (say so and
+# exit 0), cancel_job LINE (policy fail) and unreachable LINE (the daemon could not be asked:
+# the hook's own policy). Specs/Flux/HookExitCodeSpecs hold the arms to datacrumbsctl's codes.
+prolog_outcome() {
+    [ "$rc" = 3 ] && line="datacrumbs: $job: failed: tracing unavailable on $(uname -n): the datacrumbs daemon is not running (${line#datacrumbs: })"
+    case "$rc" in
+        0)  [ -n "$line" ] && echo "$line"; exit 0 ;;
+        10) runs_untraced "${line:-datacrumbs: $job: failed: tracing could not start}" ;;
+        1)  cancel_job "${line:-datacrumbs: $job: failed: tracing could not start}" ;;
+        3)  unreachable "${line:-datacrumbs: $job: failed: the datacrumbs daemon is not reachable}" ;;
+        5)  unreachable "${line:-datacrumbs: $job: failed: no answer from the datacrumbs daemon in ${wait_s} s}" ;;
+        6)  unreachable "${line:-datacrumbs: $job: failed: the datacrumbs daemon rejected the request}" ;;
+        4)  unreachable "${line:-datacrumbs: $job: failed: the datacrumbs daemon refused this caller ($caller_hint)}" ;;
+        2)  unreachable "${line:-datacrumbs: $job: failed: datacrumbsctl usage error ($usage_hint)}" ;;
+        124|137) unreachable "datacrumbs: $job: failed: $ctl did not finish within $((wait_s + client_backstop_s)) s" ;;
+        126|127) unreachable "datacrumbs: $job: failed: cannot run $ctl (exit $rc)" ;;
+        *)  unreachable "${line:-datacrumbs: $job: failed: $ctl exited with $rc}" ;;
+    esac
+}
+
+# epilog_outcome: what the epilog does with the client's answer. The epilog hook defines
+# not_confirmed LINE: the daemon could not confirm the stop (its own policy).
+epilog_outcome() {
+    case "$rc" in
+        0)  [ -n "$line" ] && echo "$line"; exit 0 ;;
+        10) note_line "${line:-datacrumbs: $job: failed: the tracer could not be stopped cleanly}"; exit 0 ;;
+        1)  note_line "${line:-datacrumbs: $job: failed: the tracer could not be stopped} (node drained)"; exit 1 ;;
+        3)  not_confirmed "${line:-datacrumbs: $job: failed: the datacrumbs daemon is not reachable}" ;;
+        5)  not_confirmed "${line:-datacrumbs: $job: failed: no answer from the datacrumbs daemon in ${wait_s} s}" ;;
+        124|137) not_confirmed "datacrumbs: $job: failed: $ctl did not finish within $((wait_s + client_backstop_s)) s" ;;
+        126|127) not_confirmed "datacrumbs: $job: failed: cannot run $ctl (exit $rc)" ;;
+        *)  not_confirmed "${line:-datacrumbs: $job: failed: $ctl exited with $rc}" ;;
+    esac
+}
+
+# prolog_interrupted SIG: SIGTERM (the job was canceled or the prolog timed out) or SIGINT.
+# Stops the client, asks the daemon to undo whatever it started (bounded by cancel_s), and
+# exits. The scheduler runs the epilog as well; the daemon makes the two meet harmlessly.
+prolog_interrupted() {
+    local rc=0
+    trap '' TERM INT
+    [ -n "$client" ] && kill -TERM "$client" 2>/dev/null
+    timeout -k 2 "$cancel_s" "$ctl" epilog "${ctl_opts[@]}" "${retry_opts[@]}" --timeout "$cancel_s" >/dev/null 2>&1 || rc=$?
+    cleanup
+    note_line "datacrumbs: $job: prolog interrupted by SIG$1; asked the daemon to stop tracing (epilog exit $rc)"
+    exit 143
+}
+
+# epilog_interrupted SIG: the epilog timed out. Stops waiting and goes; the daemon carries on
+# stopping the tracer on its own (`datacrumbsctl status` shows what is left).
+epilog_interrupted() {
+    trap '' TERM INT
+    [ -n "$client" ] && kill -TERM "$client" 2>/dev/null
+    cleanup
+    note_line "datacrumbs: $job: epilog interrupted by SIG$1; the daemon continues stopping the tracer"
+    exit 143
+}

@@ -117,43 +117,24 @@ cancel_job() {
     exit 1
 }
 
-# The daemon could not be asked: apply this hook's own policy.
-unreachable() {
-    local line="$1"
-    job_asked || exit 0
-    [ "$policy" = fail ] && cancel_job "$line"
-    raise 1 "$line (job runs untraced)"
+# The job runs untraced: a job exception of severity 1 says so.
+runs_untraced() {
+    raise 1 "$1 (job runs untraced)"
     exit 0
 }
 
-# SIGTERM: the job was canceled or the prolog timed out. Stop the client, ask the daemon
-# to undo whatever it started (bounded: a stuck hook past kill-timeout drains the node),
-# and exit. Flux runs the real epilog as well; the daemon makes the two meet harmlessly.
-on_signal() {
-    local sig="$1" rc=0
-    trap '' TERM INT
-    [ -n "$client" ] && kill -TERM "$client" 2>/dev/null
-    timeout -k 2 "$cancel_s" "$ctl" epilog "${ctl_opts[@]}" "${retry_opts[@]}" --timeout "$cancel_s" >/dev/null 2>&1 || rc=$?
-    cleanup
-    say "prolog interrupted by SIG$sig; asked the daemon to stop tracing (epilog exit $rc)"
-    exit 143
+# The daemon could not be asked: apply this hook's own policy (a job that did not ask passes).
+unreachable() {
+    job_asked || exit 0
+    [ "$policy" = fail ] && cancel_job "$1"
+    runs_untraced "$1"
 }
-trap 'on_signal TERM' TERM
-trap 'on_signal INT' INT
+
+caller_hint="run the hook as root or the Flux instance owner"
+usage_hint="is FLUX_JOB_ID set?"
+
+trap 'prolog_interrupted TERM' TERM
+trap 'prolog_interrupted INT' INT
 
 call_daemon
-[ "$rc" = 3 ] && line="datacrumbs: $job: failed: tracing unavailable on $(uname -n): the datacrumbs daemon is not running (${line#datacrumbs: })"
-
-case "$rc" in
-    0)  [ -n "$line" ] && echo "$line"; exit 0 ;;
-    10) raise 1 "${line:-datacrumbs: $job: failed: tracing could not start} (job runs untraced)"; exit 0 ;;
-    1)  cancel_job "${line:-datacrumbs: $job: failed: tracing could not start}" ;;
-    3)  unreachable "${line:-datacrumbs: $job: failed: the datacrumbs daemon is not reachable}" ;;
-    5)  unreachable "${line:-datacrumbs: $job: failed: no answer from the datacrumbs daemon in ${wait_s} s}" ;;
-    6)  unreachable "${line:-datacrumbs: $job: failed: the datacrumbs daemon rejected the request}" ;;
-    4)  unreachable "${line:-datacrumbs: $job: failed: the datacrumbs daemon refused this caller (run the hook as root or the Flux instance owner)}" ;;
-    2)  unreachable "${line:-datacrumbs: $job: failed: datacrumbsctl usage error (is FLUX_JOB_ID set?)}" ;;
-    124|137) unreachable "datacrumbs: $job: failed: $ctl did not finish within $((wait_s + client_backstop_s)) s" ;;
-    126|127) unreachable "datacrumbs: $job: failed: cannot run $ctl (exit $rc)" ;;
-    *)  unreachable "${line:-datacrumbs: $job: failed: $ctl exited with $rc}" ;;
-esac
+prolog_outcome

@@ -61,17 +61,8 @@ for arg in "$@"; do
 done
 check_settings "$wait_s" || exit 1
 
-# The epilog timed out (SIGTERM from Flux): stop waiting and go. The daemon carries on
-# stopping the tracer on its own; `datacrumbsctl status` shows what is left.
-on_signal() {
-    trap '' TERM INT
-    [ -n "$client" ] && kill -TERM "$client" 2>/dev/null
-    cleanup
-    say "epilog interrupted by SIG$1; the daemon continues stopping the tracer"
-    exit 143
-}
-trap 'on_signal TERM' TERM
-trap 'on_signal INT' INT
+trap 'epilog_interrupted TERM' TERM
+trap 'epilog_interrupted INT' INT
 
 # The daemon could not confirm the stop: apply this hook's own policy.
 not_confirmed() {
@@ -86,13 +77,4 @@ not_confirmed() {
 
 call_daemon
 
-case "$rc" in
-    0)  [ -n "$line" ] && echo "$line"; exit 0 ;;
-    10) echo "${line:-datacrumbs: $job: failed: the tracer could not be stopped cleanly}"; exit 0 ;;
-    1)  echo "${line:-datacrumbs: $job: failed: the tracer could not be stopped} (node drained)"; exit 1 ;;
-    3)  not_confirmed "${line:-datacrumbs: $job: failed: the datacrumbs daemon is not reachable}" ;;
-    5)  not_confirmed "${line:-datacrumbs: $job: failed: no answer from the datacrumbs daemon in ${wait_s} s}" ;;
-    124|137) not_confirmed "datacrumbs: $job: failed: $ctl did not finish within $((wait_s + client_backstop_s)) s" ;;
-    126|127) not_confirmed "datacrumbs: $job: failed: cannot run $ctl (exit $rc)" ;;
-    *)  not_confirmed "${line:-datacrumbs: $job: failed: $ctl exited with $rc}" ;;
-esac
+epilog_outcome

@@ -116,34 +116,10 @@ unreachable() {
     runs_untraced "$1"
 }
 
-# SIGTERM: the job was canceled or the prolog timed out. Stop the client, ask the daemon
-# to undo whatever it started (bounded), and go. Slurm runs the epilog as well; the daemon
-# makes the two meet harmlessly.
-on_signal() {
-    local sig="$1" rc=0
-    trap '' TERM INT
-    [ -n "$client" ] && kill -TERM "$client" 2>/dev/null
-    timeout -k 2 "$cancel_s" "$ctl" epilog "${ctl_opts[@]}" "${retry_opts[@]}" --timeout "$cancel_s" >/dev/null 2>&1 || rc=$?
-    cleanup
-    note_line "datacrumbs: $job: prolog interrupted by SIG$sig; asked the daemon to stop tracing (epilog exit $rc)"
-    exit 143
-}
-trap 'on_signal TERM' TERM
-trap 'on_signal INT' INT
+usage_hint="does it know --scheduler slurm?"
+
+trap 'prolog_interrupted TERM' TERM
+trap 'prolog_interrupted INT' INT
 
 call_daemon
-[ "$rc" = 3 ] && line="datacrumbs: $job: failed: tracing unavailable on $(uname -n): the datacrumbs daemon is not running (${line#datacrumbs: })"
-
-case "$rc" in
-    0)  [ -n "$line" ] && echo "$line"; exit 0 ;;
-    10) runs_untraced "${line:-datacrumbs: $job: failed: tracing could not start}" ;;
-    1)  cancel_job "${line:-datacrumbs: $job: failed: tracing could not start}" ;;
-    3)  unreachable "${line:-datacrumbs: $job: failed: the datacrumbs daemon is not reachable}" ;;
-    5)  unreachable "${line:-datacrumbs: $job: failed: no answer from the datacrumbs daemon in ${wait_s} s}" ;;
-    6)  unreachable "${line:-datacrumbs: $job: failed: the datacrumbs daemon rejected the request}" ;;
-    4)  unreachable "${line:-datacrumbs: $job: failed: the datacrumbs daemon refused this caller (run the hook as root)}" ;;
-    2)  unreachable "${line:-datacrumbs: $job: failed: datacrumbsctl usage error (does it know --scheduler slurm?)}" ;;
-    124|137) unreachable "datacrumbs: $job: failed: $ctl did not finish within $((wait_s + client_backstop_s)) s" ;;
-    126|127) unreachable "datacrumbs: $job: failed: cannot run $ctl (exit $rc)" ;;
-    *)  unreachable "${line:-datacrumbs: $job: failed: $ctl exited with $rc}" ;;
-esac
+prolog_outcome
