@@ -28,7 +28,8 @@ internal sealed class FluxLibraryJobspecSource(LibFluxCore flux, UserDirectory u
 
     private sealed class Handle
     {
-        public readonly object Lock = new();
+        /// <summary>One request at a time: later prologs of the same broker wait here without holding a pool thread.</summary>
+        public readonly SemaphoreSlim Turn = new(1, 1);
         public nint Value;
     }
 
@@ -45,38 +46,42 @@ internal sealed class FluxLibraryJobspecSource(LibFluxCore flux, UserDirectory u
         if (!uri.StartsWith("local://", StringComparison.Ordinal))
             throw new JobMetadataException($"job {job}: the prolog's FLUX_URI is not a local broker socket (local://...): '{UntrustedText.Printable(uri)}'");
         var owner = request.Origin?.OwnerUid is { } o && o != 0 && Environment.IsPrivilegedProcess ? o : 0;
-        // Blocking calls on a pool thread; a cancelled lifecycle stops waiting, the call ends within RpcTimeout.
-        var jobspec = await Task.Run(() => Lookup(job, uri, owner), CancellationToken.None).WaitAsync(ct).ConfigureAwait(false);
-        return new JobMetadata(users.NameOf(request.Uid), JobspecTracing.Read(job, jobspec));
-    }
-
-    private byte[] Lookup(JobId job, string uri, uint owner)
-    {
         Handle handle;
         lock (_handles)
         {
             if (!_handles.TryGetValue((uri, owner), out handle!)) _handles[(uri, owner)] = handle = new Handle();
         }
+        // The turn is awaited, not locked: a burst of prologs on one broker holds no pool thread (Akka runs on them).
+        await handle.Turn.WaitAsync(ct).ConfigureAwait(false);
+        Task<byte[]> lookup;
+        try { lookup = Task.Run(() => Lookup(handle, job, uri, owner), CancellationToken.None); }
+        catch { handle.Turn.Release(); throw; }
+        // The turn passes on when the blocking call ends (within RpcTimeout), even if this lifecycle stopped waiting.
+        _ = lookup.ContinueWith(_ => handle.Turn.Release(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        var jobspec = await lookup.WaitAsync(ct).ConfigureAwait(false);
+        return new JobMetadata(users.NameOf(request.Uid), JobspecTracing.Read(job, jobspec));
+    }
+
+    /// <summary>The lookup on the broker's handle, opened (or reopened once) as needed. Runs in the handle's turn.</summary>
+    private byte[] Lookup(Handle handle, JobId job, string uri, uint owner)
+    {
         var payload = $"{{\"id\":{job.Value.ToString(CultureInfo.InvariantCulture)},\"keys\":[\"jobspec\"],\"flags\":0}}";
-        lock (handle.Lock)
+        for (var attempt = 1; ; attempt++)
         {
-            for (var attempt = 1; ; attempt++)
+            if (handle.Value == 0) handle.Value = Open(job, uri, owner);
+            try
             {
-                if (handle.Value == 0) handle.Value = Open(job, uri, owner);
-                try
-                {
-                    return JobspecOf(job, flux.Rpc(handle.Value, "job-info.lookup", payload, RpcTimeout));
-                }
-                catch (FluxRpcException e) when (e.ConnectionLost && attempt == 1)
-                {
-                    flux.Close(handle.Value); // the broker went away (restart): one fresh handle
-                    handle.Value = 0;
-                }
-                catch (FluxRpcException e)
-                {
-                    if (e.ConnectionLost) { flux.Close(handle.Value); handle.Value = 0; }
-                    throw new JobMetadataException($"job {job}: reading the jobspec from Flux ({UntrustedText.Printable(uri)}) failed: {UntrustedText.Printable(e.Message)}", e);
-                }
+                return JobspecOf(job, flux.Rpc(handle.Value, "job-info.lookup", payload, RpcTimeout));
+            }
+            catch (FluxRpcException e) when (e.ConnectionLost && attempt == 1)
+            {
+                flux.Close(handle.Value); // the broker went away (restart): one fresh handle
+                handle.Value = 0;
+            }
+            catch (FluxRpcException e)
+            {
+                if (e.ConnectionLost) { flux.Close(handle.Value); handle.Value = 0; }
+                throw new JobMetadataException($"job {job}: reading the jobspec from Flux ({UntrustedText.Printable(uri)}) failed: {UntrustedText.Printable(e.Message)}", e);
             }
         }
     }
