@@ -17,8 +17,8 @@ public static class SlurmHookRequests
 {
     public const string JobIdVariable = "SLURM_JOB_ID";
     public const string UidVariable = "SLURM_JOB_UID";
-    public const string EnableVariable = "SPANK_DATACRUMBS_ENABLE";
-    public const string ProbeFileVariable = "SPANK_DATACRUMBS_PROBE_FILE";
+    public const string EnableVariable = SubmitOptions.SlurmEnableVariable;
+    public const string ProbeFileVariable = SubmitOptions.SlurmProbeFileVariable;
 
     /// <summary>The job from --job, else SLURM_JOB_ID: decimal (as Slurm gives it) or s12345.</summary>
     public static bool TryReadJob(string? jobText, out JobId job, [NotNullWhen(false)] out string? error)

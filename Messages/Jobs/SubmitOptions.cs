@@ -10,6 +10,11 @@ namespace Datacrumbs.Messages.Jobs;
 /// </summary>
 public sealed record SubmitOptions(string? Enable = null, string? ProbeFile = null)
 {
+    /// <summary>Where a Slurm prolog finds <see cref="Enable"/>: the plugin's DATACRUMBS_ENABLE, as slurmd prefixes it.</summary>
+    public const string SlurmEnableVariable = "SPANK_DATACRUMBS_ENABLE";
+    /// <summary>Where a Slurm prolog finds <see cref="ProbeFile"/>.</summary>
+    public const string SlurmProbeFileVariable = "SPANK_DATACRUMBS_PROBE_FILE";
+
     [JsonIgnore]
     public bool AsksForTracing => !string.IsNullOrEmpty(Enable);
 }

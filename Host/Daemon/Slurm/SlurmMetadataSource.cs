@@ -17,8 +17,8 @@ namespace Datacrumbs.Daemon.Slurm;
 /// </summary>
 public sealed class SlurmMetadataSource(UserDirectory users) : IJobMetadataSource
 {
-    public const string EnableVariable = "SPANK_DATACRUMBS_ENABLE";
-    public const string ProbeFileVariable = "SPANK_DATACRUMBS_PROBE_FILE";
+    private const string EnableVariable = SubmitOptions.SlurmEnableVariable;
+    private const string ProbeFileVariable = SubmitOptions.SlurmProbeFileVariable;
 
     public Task<JobMetadata> ResolveAsync(JobRequest request, CancellationToken ct)
     {
