@@ -9,6 +9,10 @@ using Datacrumbs.Messages.Text;
 
 // datacrumbsctl: the small client of datacrumbsd, called by the Flux and Slurm prolog and epilog hooks
 // on every job, and by operators. NativeAOT: it starts in milliseconds.
+
+// The Flux prolog and epilog themselves: before any command is built, as every job on the node pays for it.
+if (args is ["hook", ..]) return await HookFront.RunAsync(args[1..]);
+
 var socket = new Option<string?>("--socket")
 {
     Description = $"The daemon's control socket (default $DATACRUMBS_SOCKET, else {DaemonCall.HookSocket} when this caller may use it, else {DaemonCall.DefaultSocket}).",
@@ -40,14 +44,16 @@ var job = new Option<string?>("--job") { Description = $"The job id (default: $F
 var uid = new Option<string?>("--uid") { Description = $"The job's user id (default: $FLUX_JOB_USERID; with --scheduler slurm ${SlurmHookRequests.UidVariable})." };
 var enable = new Option<string?>("--enable") { Description = $"Slurm: whether the job asked for tracing; any non-empty value asks (default: ${SlurmHookRequests.EnableVariable}, set by the SPANK plugin)." };
 var probeFile = new Option<string?>("--probe-file") { Description = $"Slurm: the job's probe file, an absolute path (default: ${SlurmHookRequests.ProbeFileVariable}, set by the SPANK plugin)." };
-var fluxOwner = new Option<string?>("--flux-owner") { Description = "The Flux instance owner's uid, as whom the daemon reads the jobspec (default: $FLUX_OWNER_USERID).", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("FLUX_OWNER_USERID") };
-var fluxUri = new Option<string?>("--flux-uri") { Description = "The broker to read the jobspec from (default: $FLUX_URI).", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("FLUX_URI") };
+var fluxOwner = new Option<string?>("--flux-owner") { Description = "The Flux instance owner's uid, as whom the daemon reads the jobspec (default: $FLUX_OWNER_USERID).", DefaultValueFactory = _ => Environment.GetEnvironmentVariable(FluxHookRequests.OwnerVariable) };
+var fluxUri = new Option<string?>("--flux-uri") { Description = "The broker to read the jobspec from (default: $FLUX_URI).", DefaultValueFactory = _ => Environment.GetEnvironmentVariable(FluxHookRequests.UriVariable) };
 
 var root = new RootCommand($"""
     datacrumbsctl: talk to datacrumbsd, the DataCrumbs node daemon.
 
     {ExitCodes.Help}
     """);
+// Listed for --help; `hook ...` is run by HookFront above, with the hook scripts' own options.
+root.Subcommands.Add(new Command("hook", HookFront.Help));
 root.Options.Add(socket);
 // Seconds from the command line or the environment: a bounded, finite number, or a usage error
 // (a huge value would overflow the deadline).
@@ -113,17 +119,9 @@ prolog.SetAction((parse, ct) =>
     if (IsSlurm(parse)) return SlurmPrologAsync(parse, ct);
     if (parse.GetValue(enable) is not null || parse.GetValue(probeFile) is not null)
         return Task.FromResult(Usage("--enable and --probe-file are for --scheduler slurm (a Flux job's request is in its jobspec)"));
-    if ((parse.GetValue(job) ?? Environment.GetEnvironmentVariable("FLUX_JOB_ID")) is not { Length: > 0 } jobText) return Task.FromResult(Usage("no job: pass --job or set FLUX_JOB_ID"));
-    if ((parse.GetValue(uid) ?? Environment.GetEnvironmentVariable("FLUX_JOB_USERID")) is not { Length: > 0 } uidText || !uint.TryParse(uidText, NumberStyles.None, CultureInfo.InvariantCulture, out var user))
-        return Task.FromResult(Usage("no valid job user: pass --uid or set FLUX_JOB_USERID to a numeric uid"));
-    uint? owner = null;
-    if (parse.GetValue(fluxOwner) is { Length: > 0 } ownerText)
-    {
-        if (!uint.TryParse(ownerText, NumberStyles.None, CultureInfo.InvariantCulture, out var o))
-            return Task.FromResult(Usage($"the instance owner must be a numeric uid (--flux-owner or FLUX_OWNER_USERID), not '{UntrustedText.Printable(ownerText)}'"));
-        owner = o;
-    }
-    return Call(parse, new ControlRequest { Op = Operation.Prolog, Job = jobText, Uid = user, FluxUri = parse.GetValue(fluxUri), FluxOwnerUid = owner }, prologWait, ct);
+    return FluxHookRequests.TryProlog(parse.GetValue(job), parse.GetValue(uid), parse.GetValue(fluxUri), parse.GetValue(fluxOwner), out var request, out var error)
+        ? Call(parse, request, prologWait, ct)
+        : Task.FromResult(Usage(error));
 });
 root.Subcommands.Add(prolog);
 
@@ -136,9 +134,9 @@ epilog.SetAction((parse, ct) =>
 {
     if (IsSlurm(parse)) return SlurmEpilogAsync(parse, ct);
     if (parse.GetValue(enable) is not null) return Task.FromResult(Usage("--enable is for --scheduler slurm (a Flux job's request is in its jobspec)"));
-    return (parse.GetValue(job) ?? Environment.GetEnvironmentVariable("FLUX_JOB_ID")) is { Length: > 0 } jobText
-        ? Call(parse, new ControlRequest { Op = Operation.Epilog, Job = jobText }, epilogWait, ct)
-        : Task.FromResult(Usage("no job: pass --job or set FLUX_JOB_ID"));
+    return FluxHookRequests.TryEpilog(parse.GetValue(job), out var request, out var error)
+        ? Call(parse, request, epilogWait, ct)
+        : Task.FromResult(Usage(error));
 });
 root.Subcommands.Add(epilog);
 

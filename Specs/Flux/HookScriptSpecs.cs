@@ -16,65 +16,17 @@ public sealed class HookScriptSpecs : IDisposable
     private static readonly string DeployDir = FindDeployDir();
     private static readonly TimeSpan Generous = TimeSpan.FromSeconds(60);
 
-    /// <summary>The stand-in client; `asks-tracing` is the real client's (REAL_CTL), reading the stand-in flux's jobspec.</summary>
-    private const string FakeCtl = """
-        #!/bin/bash
-        dir="$(dirname "$0")"
-        echo "$*" >>"$dir/calls"
-        [ "$1" = asks-tracing ] && exec "REAL_CTL" asks-tracing
-        if [ "$1" = prolog ] && [ -e "$dir/hang" ]; then echo "$$" >"$dir/started"; exec sleep 1000; fi
-        rc=$(cat "$dir/rc.$1" 2>/dev/null || echo 0)
-        echo "datacrumbs: ${FLUX_JOB_ID}: outcome-$rc: from the fake $1"
-        exit "$rc"
-        """;
+    private readonly HookScratch _scratch = new();
+    private string Dir => _scratch.Dir;
+    private void WriteExecutable(string name, string text) => _scratch.WriteExecutable(name, text);
+    private const string FakeFlux = HookScratch.FakeFlux;
+    private string[] Calls => _scratch.Calls;
+    private string[]? Raised => _scratch.Raised;
+    private void Jobspec(string? enable) => _scratch.Jobspec(enable);
+    private void ClientExits(string subcommand, int code) => _scratch.ClientExits(subcommand, code);
+    private Dictionary<string, string?> Env(string? onFailure = null) => _scratch.Env(onFailure);
 
-    /// <summary>The stand-in flux: `job info ID jobspec` prints the file `jobspec` (fails without it); any other call is recorded.</summary>
-    private const string FakeFlux = """
-        #!/bin/bash
-        dir="$(dirname "$0")"
-        if [ "$1 $2" = "job info" ]; then [ -e "$dir/jobspec" ] && exec cat "$dir/jobspec"; exit 1; fi
-        printf '%s\n' "$@" >"$dir/raised"
-        exit "$(cat "$dir/rc.flux" 2>/dev/null || echo 0)"
-        """;
-
-    private readonly string _dir = Directory.CreateTempSubdirectory("dc-hooks-").FullName;
-
-    public HookScriptSpecs()
-    {
-        WriteExecutable("datacrumbsctl", FakeCtl.Replace("REAL_CTL", DaemonProcess.Ctl));
-        WriteExecutable("flux", FakeFlux);
-    }
-
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
-
-    private void WriteExecutable(string name, string text)
-    {
-        var path = Path.Combine(_dir, name);
-        File.WriteAllText(path, text.Replace("\r", "") + "\n");
-        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-    }
-
-    /// <summary>What `flux job info ID jobspec` prints: a jobspec that asks for tracing, or not.</summary>
-    private void Jobspec(string? enable)
-    {
-        var datacrumbs = enable is null ? "" : ",\"datacrumbs\":{\"enable\":\"" + enable + "\",\"probe_file\":\"/p/probes.json.gz\"}";
-        File.WriteAllText(Path.Combine(_dir, "jobspec"),
-            "{\"version\":1,\"attributes\":{\"system\":{\"cwd\":\"/home/u\",\"environment\":{\"DATACRUMBS_X\":\"1\"}" + datacrumbs + "}}}");
-    }
-
-    private void ClientExits(string subcommand, int code) => File.WriteAllText(Path.Combine(_dir, "rc." + subcommand), code.ToString());
-
-    private string[] Calls => File.Exists(Path.Combine(_dir, "calls")) ? File.ReadAllLines(Path.Combine(_dir, "calls")) : [];
-    private string[]? Raised => File.Exists(Path.Combine(_dir, "raised")) ? File.ReadAllLines(Path.Combine(_dir, "raised")) : null;
-
-    private Dictionary<string, string?> Env(string? onFailure = null) => new()
-    {
-        ["DATACRUMBSCTL"] = Path.Combine(_dir, "datacrumbsctl"),
-        ["DATACRUMBS_FLUX"] = Path.Combine(_dir, "flux"),
-        ["DATACRUMBS_ON_FAILURE"] = onFailure,
-        ["FLUX_JOB_ID"] = "ƒNH",
-        ["TMPDIR"] = _dir,
-    };
+    public void Dispose() => _scratch.Dispose();
 
     private Task<Run.Result> HookAsync(string script, string? onFailure = null, params string[] args) =>
         Run.CommandAsync(Path.Combine(DeployDir, script), args, Generous, Env(onFailure));
@@ -121,7 +73,7 @@ public sealed class HookScriptSpecs : IDisposable
     public async Task Under_fail_a_cancel_that_cannot_be_raised_exits_1_so_the_job_still_does_not_run()
     {
         ClientExits("prolog", 1);
-        File.WriteAllText(Path.Combine(_dir, "rc.flux"), "1");
+        File.WriteAllText(Path.Combine(Dir, "rc.flux"), "1");
         var r = await HookAsync("datacrumbs_service_run.sh");
         Assert.Equal(1, r.ExitCode);
         OneLine(r, "datacrumbs: ƒNH: outcome-1: from the fake prolog (on-failure=fail: job canceled) [job exception not raised: flux job raise exit 1]");
@@ -175,7 +127,7 @@ public sealed class HookScriptSpecs : IDisposable
     public async Task A_failing_flux_job_raise_is_noted_on_the_same_line()
     {
         ClientExits("prolog", 10);
-        File.WriteAllText(Path.Combine(_dir, "rc.flux"), "1");
+        File.WriteAllText(Path.Combine(Dir, "rc.flux"), "1");
         var r = await HookAsync("datacrumbs_service_run.sh");
         Assert.Equal(0, r.ExitCode);
         OneLine(r, "datacrumbs: ƒNH: outcome-10: from the fake prolog (job runs untraced) [job exception not raised: flux job raise exit 1]");
@@ -193,8 +145,8 @@ public sealed class HookScriptSpecs : IDisposable
     [Fact]
     public async Task Sigterm_during_the_prolog_kills_the_client_tells_the_daemon_and_exits_143()
     {
-        File.WriteAllText(Path.Combine(_dir, "hang"), "");
-        await Run.CommandAsync("mkfifo", Path.Combine(_dir, "started"));
+        File.WriteAllText(Path.Combine(Dir, "hang"), "");
+        await Run.CommandAsync("mkfifo", Path.Combine(Dir, "started"));
         var psi = new ProcessStartInfo(Path.Combine(DeployDir, "datacrumbs_service_run.sh"))
         {
             RedirectStandardOutput = true,
@@ -204,7 +156,7 @@ public sealed class HookScriptSpecs : IDisposable
         using var hook = Process.Start(psi)!;
         var stdout = hook.StandardOutput.ReadToEndAsync();
 
-        var clientPid = int.Parse((await Task.Run(() => File.ReadAllText(Path.Combine(_dir, "started"))).WaitAsync(Generous)).Trim());
+        var clientPid = int.Parse((await Task.Run(() => File.ReadAllText(Path.Combine(Dir, "started"))).WaitAsync(Generous)).Trim());
         var clientExited = Processes.ExitOf(clientPid);
 
         (await Run.CommandAsync("kill", "-TERM", hook.Id.ToString())).EnsureSuccess("kill");
@@ -214,7 +166,7 @@ public sealed class HookScriptSpecs : IDisposable
         Assert.Equal("datacrumbs: fNH: prolog interrupted by SIGTERM; asked the daemon to stop tracing (epilog exit 0)\n", await stdout);
         Assert.Equal([$"prolog --retry-for 0 --timeout {TimeBudget.PrologClientWait.TotalSeconds}", "epilog --timeout 30"], Calls);
         await clientExited.WaitAsync(Generous); // the hanging client was killed
-        Assert.Empty(Directory.GetFiles(_dir, "datacrumbs-prolog.*"));
+        Assert.Empty(Directory.GetFiles(Dir, "datacrumbs-prolog.*"));
     }
 
     [Theory]
@@ -223,7 +175,7 @@ public sealed class HookScriptSpecs : IDisposable
     public async Task A_hook_run_through_a_link_finds_its_settings_beside_the_real_script(string script, string hook)
     {
         // As in a prolog.d/ or epilog.d/ directory: a link elsewhere, the shared settings only beside the target.
-        var linkDir = Directory.CreateDirectory(Path.Combine(_dir, "prolog.d")).FullName;
+        var linkDir = Directory.CreateDirectory(Path.Combine(Dir, "prolog.d")).FullName;
         var link = Path.Combine(linkDir, "50-datacrumbs");
         File.CreateSymbolicLink(link, Path.Combine(DeployDir, script));
         var r = await Run.CommandAsync(link, [], Generous, Env());
@@ -234,12 +186,12 @@ public sealed class HookScriptSpecs : IDisposable
     [Fact]
     public async Task A_client_that_never_ends_is_stopped_by_the_backstop_and_the_job_follows_the_policy()
     {
-        File.WriteAllText(Path.Combine(_dir, "hang"), "");
+        File.WriteAllText(Path.Combine(Dir, "hang"), "");
         // --timeout=1: the client would have given up after 1 s; the hook's backstop gives it 10 more, then SIGTERM.
         var r = await HookAsync("datacrumbs_service_run.sh", null, "--timeout=1");
         Assert.Equal(0, r.ExitCode);
-        OneLine(r, $"datacrumbs: fNH: failed: {Path.Combine(_dir, "datacrumbsctl")} did not finish within 11 s (job runs untraced)");
-        var clientPid = int.Parse(File.ReadAllText(Path.Combine(_dir, "started")).Trim());
+        OneLine(r, $"datacrumbs: fNH: failed: {Path.Combine(Dir, "datacrumbsctl")} did not finish within 11 s (job runs untraced)");
+        var clientPid = int.Parse(File.ReadAllText(Path.Combine(Dir, "started")).Trim());
         Assert.False(Directory.Exists($"/proc/{clientPid}"), "the wedged client is still running");
     }
 
@@ -250,14 +202,14 @@ public sealed class HookScriptSpecs : IDisposable
         var env = new Dictionary<string, string?>
         {
             ["DATACRUMBSCTL"] = null, ["DATACRUMBS_FLUX"] = null, ["DATACRUMBS_ON_FAILURE"] = null,
-            ["FLUX_JOB_ID"] = "ƒNH", ["TMPDIR"] = _dir, ["PATH"] = "/usr/sbin:/usr/bin:/sbin:/bin",
+            ["FLUX_JOB_ID"] = "ƒNH", ["TMPDIR"] = Dir, ["PATH"] = "/usr/sbin:/usr/bin:/sbin:/bin",
         };
         // The daemon is down and the job asked: the hooks read the jobspec through --flux, then wait with --retry-for.
         ClientExits("prolog", 3);
         ClientExits("epilog", 3);
         Jobspec("yes");
         var r = await Run.CommandAsync(Path.Combine(DeployDir, "datacrumbs_service_run.sh"),
-            [$"--ctl={Path.Combine(_dir, "datacrumbsctl")}", "--socket=/run/x.sock", "--retry-for=2", $"--flux={Path.Combine(_dir, "flux")}",
+            [$"--ctl={Path.Combine(Dir, "datacrumbsctl")}", "--socket=/run/x.sock", "--retry-for=2", $"--flux={Path.Combine(Dir, "flux")}",
              "--timeout=7", "--cancel-timeout=3", "--on-failure=fail"], Generous, env);
 
         Assert.Equal(0, r.ExitCode);
@@ -266,7 +218,7 @@ public sealed class HookScriptSpecs : IDisposable
         Assert.Matches(@"^prolog --socket /run/x\.sock --retry-for 2 --timeout [1-7]$", Calls[2]);
         Assert.Equal("--severity=0", Raised?[2]); // --on-failure=fail
         var e = await Run.CommandAsync(Path.Combine(DeployDir, "datacrumbs_service_stop.sh"),
-            [$"--ctl={Path.Combine(_dir, "datacrumbsctl")}", "--socket=/run/x.sock", "--retry-for=2", "--timeout=9", $"--flux={Path.Combine(_dir, "flux")}"], Generous, env);
+            [$"--ctl={Path.Combine(Dir, "datacrumbsctl")}", "--socket=/run/x.sock", "--retry-for=2", "--timeout=9", $"--flux={Path.Combine(Dir, "flux")}"], Generous, env);
         Assert.Equal(0, e.ExitCode);
         Assert.Matches(@"^epilog --socket /run/x\.sock --retry-for 2 --timeout [1-9]$", Calls[^1]);
     }
@@ -275,10 +227,10 @@ public sealed class HookScriptSpecs : IDisposable
     public async Task Flux_is_found_through_FLUX_EXEC_PATH_when_it_is_not_on_PATH()
     {
         // flux-imp's PATH lacks a Flux under a prefix; FLUX_EXEC_PATH is <prefix>/libexec/flux/cmd.
-        var prefix = Directory.CreateDirectory(Path.Combine(_dir, "prefix")).FullName;
+        var prefix = Directory.CreateDirectory(Path.Combine(Dir, "prefix")).FullName;
         Directory.CreateDirectory(Path.Combine(prefix, "libexec", "flux", "cmd"));
         Directory.CreateDirectory(Path.Combine(prefix, "bin"));
-        File.Move(Path.Combine(_dir, "flux"), Path.Combine(prefix, "bin", "flux"));
+        File.Move(Path.Combine(Dir, "flux"), Path.Combine(prefix, "bin", "flux"));
         var env = Env();
         env["DATACRUMBS_FLUX"] = null;
         env["PATH"] = "/usr/sbin:/usr/bin:/sbin:/bin";
@@ -300,7 +252,7 @@ public sealed class HookScriptSpecs : IDisposable
     {
         // The stand-in flux answers `flux getattr rank` from the file `rank`.
         WriteExecutable("flux", FakeFlux.Replace("dir=\"$(dirname \"$0\")\"", "dir=\"$(dirname \"$0\")\"\n[ \"$1\" = getattr ] && { cat \"$dir/rank\"; exit 0; }"));
-        File.WriteAllText(Path.Combine(_dir, "rank"), mine + "\n");
+        File.WriteAllText(Path.Combine(Dir, "rank"), mine + "\n");
         ClientExits("prolog", 10);
         var env = Env();
         env["FLUX_JOB_RANKS"] = ranks;

@@ -133,13 +133,29 @@ ask_daemon() {
     cleanup
 }
 
+# handed_over: whether `datacrumbsctl hook prolog|epilog` (the Flux hooks' front, Host/Ctl/HookFront.cs)
+# ran this script in its own place (exec): then it asked the daemon once already and left its answer
+# (rc, first line, seconds spent) here, or it was interrupted by a signal before the answer came.
+# The variables are this script's only: they are removed so that nothing it runs inherits them.
+handed_over() {
+    local first_rc="${DATACRUMBS_FIRST_RC-}" first_line="${DATACRUMBS_FIRST_LINE-}" first_s="${DATACRUMBS_FIRST_SECONDS-}"
+    local signal="${DATACRUMBS_INTERRUPTED-}"
+    unset DATACRUMBS_FIRST_RC DATACRUMBS_FIRST_LINE DATACRUMBS_FIRST_SECONDS DATACRUMBS_INTERRUPTED
+    case "$signal" in TERM|INT) "${hook}_interrupted" "$signal" ;; esac
+    case "$first_rc$first_s" in ''|*[!0-9]*) return 1 ;; esac
+    [ -n "$first_rc" ] && [ -n "$first_s" ] || return 1
+    rc=$first_rc
+    line=$first_line
+    started=$((SECONDS - first_s))
+}
+
 # call_daemon: asks the daemon, first without the client's retry window. While the daemon is
 # down (not reachable, exit 3; or "unavailable", exit 5 sooner than the wait could run out),
 # a job that did not ask for tracing passes at once and without a word: the hook exits 0.
 # Only a job that asked waits for a restarting daemon, within what is left of the wait.
 call_daemon() {
     local started=$SECONDS
-    ask_daemon --retry-for 0
+    handed_over || ask_daemon --retry-for 0
     if [ "$rc" = 3 ] || { [ "$rc" = 5 ] && [ $((SECONDS - started)) -lt "$wait_s" ]; }; then
         job_asked || exit 0
         wait_s=$((wait_s - (SECONDS - started)))
