@@ -4,7 +4,9 @@
 # `flux run -N2 true` as user dcalice:
 #   none       no prolog/epilog configured
 #   true       /bin/true as prolog and epilog, through flux-imp: the floor any site hook pays
-#   untraced   our hooks (through flux-imp, as in production), a job that did not ask
+#   untraced   our hooks (through flux-imp, as in production), a job that did not ask; HOOKS=front
+#              (default) runs them as job-manager.toml ships them, `datacrumbsctl hook prolog|epilog`,
+#              HOOKS=script the hook scripts directly (the way before the front)
 #   traced     our hooks, a job that asked, with a probe file signed for dcalice
 # For each: the median wall time of `flux run`, and of the prolog and epilog spans in the job's
 # eventlog (prolog-start..prolog-finish, epilog-start..epilog-finish). Then the stand-in tracer's
@@ -140,7 +142,7 @@ cpu_series() {
     ids=$(as_user submit --cc="1-$n" -N2 true)
     for id in $ids; do as_user job wait-event --timeout=120 "$id" clean >/dev/null; done
     python3 - "$daemon" "$n" "$uri" "$(id -u flux)" "$(id -u dcalice)" \
-        "$deploy/datacrumbs_service_run.sh $hooks" "$deploy/datacrumbs_service_stop.sh $hooks" "$ids" <<'PY'
+        "$prolog_cmd" "$epilog_cmd" "$ids" <<'PY'
 import os, resource, subprocess, sys
 daemon, n, uri, owner, user, prolog, epilog, jobs = sys.argv[1], int(sys.argv[2]), *sys.argv[3:9]
 jobs = jobs.split()
@@ -174,12 +176,22 @@ PY
 start() { uri=$("$here/flux-instance.sh" start --root-owner no "$@" 2>/dev/null | sed -n 's/^export FLUX_URI=//p'); }
 
 hooks="--ctl=$ctl --socket=$work/run/hooks.sock"
+# HOOKS=front (default): the job-manager runs `datacrumbsctl hook prolog|epilog` (no shell unless the
+# answer needs the script), as deploy/flux/job-manager.toml ships; HOOKS=script: the scripts themselves.
+case "${HOOKS:-front}" in
+    front)  prolog_cmd="$ctl hook prolog --script=$deploy/datacrumbs_service_run.sh $hooks"
+            epilog_cmd="$ctl hook epilog --script=$deploy/datacrumbs_service_stop.sh $hooks" ;;
+    script) prolog_cmd="$deploy/datacrumbs_service_run.sh $hooks"
+            epilog_cmd="$deploy/datacrumbs_service_stop.sh $hooks" ;;
+    *) echo "HOOKS must be front or script, not '$HOOKS'" >&2; exit 2 ;;
+esac
+echo "hooks: ${HOOKS:-front}: prolog $prolog_cmd"
 if [ "${ONLY:-}" != cpu ]; then
 start --prolog none --epilog none
 series none
 start --prolog /bin/true --epilog /bin/true
 series true
-start --prolog "$deploy/datacrumbs_service_run.sh $hooks" --epilog "$deploy/datacrumbs_service_stop.sh $hooks"
+start --prolog "$prolog_cmd" --epilog "$epilog_cmd"
 series untraced
 series traced --datacrumbs-enable --datacrumbs-probe-file probes.json.gz
 fi
