@@ -27,14 +27,18 @@ internal static class DaemonCall
     /// <summary>The sockets to try in order: the one named, else the hooks' socket when this caller may use it, else the public one.</summary>
     public static IReadOnlyList<string> Sockets(string? named) => named is { Length: > 0 } ? [named] : [HookSocket, DefaultSocket];
 
+    /// <summary>How one request reaches the daemon: <see cref="ControlClient.SendAsync"/>, unless a caller brings a leaner one.</summary>
+    public delegate Task<ControlReply> Transport(string socket, ControlRequest request, TimeSpan timeout, CancellationToken ct);
+
     public static async Task<(ControlReply? Reply, int Exit)> SendAsync(
-        IReadOnlyList<string> sockets, ControlRequest request, TimeSpan timeout, TimeSpan retryFor, CancellationToken ct)
+        IReadOnlyList<string> sockets, ControlRequest request, TimeSpan timeout, TimeSpan retryFor, CancellationToken ct, Transport? transport = null)
     {
+        transport ??= ControlClient.SendAsync;
         var clock = Stopwatch.StartNew();
         var pause = FirstPause;
         for (var attempt = 1; ; attempt++)
         {
-            var result = await TryEachAsync(sockets, request, timeout - clock.Elapsed, ct);
+            var result = await TryEachAsync(transport, sockets, request, timeout - clock.Elapsed, ct);
             var retryLeft = (retryFor < timeout ? retryFor : timeout) - clock.Elapsed;
             if (!result.Transient || retryLeft <= pause || ct.IsCancellationRequested)
             {
@@ -64,22 +68,22 @@ internal static class DaemonCall
     /// <summary>One attempt: a reply, or the error (without the prefix) and exit code, and whether trying again may help.</summary>
     private readonly record struct Attempt(ControlReply? Reply, int Exit, string? Error, bool Transient, bool NotForThisCaller = false);
 
-    private static async Task<Attempt> TryEachAsync(IReadOnlyList<string> sockets, ControlRequest request, TimeSpan timeout, CancellationToken ct)
+    private static async Task<Attempt> TryEachAsync(Transport transport, IReadOnlyList<string> sockets, ControlRequest request, TimeSpan timeout, CancellationToken ct)
     {
         for (var i = 0; ; i++)
         {
             var last = i == sockets.Count - 1;
             if (!last && !File.Exists(sockets[i])) continue;
-            var attempt = await TryOnceAsync(sockets[i], request, timeout, ct);
+            var attempt = await TryOnceAsync(transport, sockets[i], request, timeout, ct);
             if (last || !attempt.NotForThisCaller) return attempt;
         }
     }
 
-    private static async Task<Attempt> TryOnceAsync(string socket, ControlRequest request, TimeSpan timeout, CancellationToken ct)
+    private static async Task<Attempt> TryOnceAsync(Transport transport, string socket, ControlRequest request, TimeSpan timeout, CancellationToken ct)
     {
         try
         {
-            var reply = await ControlClient.SendAsync(socket, request, timeout, ct);
+            var reply = await transport(socket, request, timeout, ct);
             return new(reply, ExitCodes.Ok, null, reply.Status == ReplyStatus.Unavailable);
         }
         catch (SocketException e)

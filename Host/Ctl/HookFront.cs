@@ -112,7 +112,8 @@ internal static class HookFront
 
     /// <summary>
     /// One call, no retry (as the script's first call): the exit code datacrumbsctl would give and
-    /// the first line it would print, to stdout or stderr.
+    /// the first line it would print, to stdout or stderr. Blocking and without the JSON serializer
+    /// (<see cref="LeanControlClient"/>): the few milliseconds every job pays.
     /// </summary>
     private static async Task<(int Exit, string Line)> AskOnceAsync(Settings settings)
     {
@@ -130,7 +131,8 @@ internal static class HookFront
         int exit;
         try
         {
-            var (reply, failed) = await DaemonCall.SendAsync(DaemonCall.Sockets(settings.Socket), request!, TimeSpan.FromSeconds(settings.WaitSeconds), TimeSpan.Zero, CancellationToken.None);
+            var (reply, failed) = await DaemonCall.SendAsync(DaemonCall.Sockets(settings.Socket), request!, TimeSpan.FromSeconds(settings.WaitSeconds), TimeSpan.Zero, CancellationToken.None,
+                (socket, r, timeout, _) => Task.FromResult(LeanControlClient.Send(socket, r, timeout)));
             exit = reply is null ? failed : DaemonCall.Report(reply);
         }
         finally

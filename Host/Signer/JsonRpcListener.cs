@@ -7,6 +7,7 @@ using Datacrumbs.Messages.Probes;
 using Datacrumbs.Messages.Probes.JsonC;
 using Datacrumbs.Messages.Unix;
 using Datacrumbs.Messages.Text;
+using Datacrumbs.Messages.Wire;
 
 namespace Datacrumbs.Signer;
 
@@ -71,11 +72,8 @@ public sealed class JsonRpcListener : IDisposable
         var clients = new List<Task>();
         try
         {
-            while (!stop.IsCancellationRequested)
+            while (await Accepting.NextAsync(_listener, (e, times) => _log.WriteLine($"accept on tcp {EndPoint} failed ({times} in a row): {e.Message}; still serving"), stop) is { } client)
             {
-                Socket client;
-                try { client = await _listener.AcceptAsync(stop); }
-                catch (OperationCanceledException) { break; }
                 clients.RemoveAll(t => t.IsCompleted);
                 clients.Add(ServeAsync(client, stop));
             }

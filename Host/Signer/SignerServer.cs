@@ -45,11 +45,8 @@ public sealed class SignerServer(SignerConfig config, ProbeSecret secret, TimePr
         var clients = new List<Task>();
         try
         {
-            while (!stop.IsCancellationRequested)
+            while (await Accepting.NextAsync(listener, (e, times) => log.WriteLine($"accept on {config.Socket} failed ({times} in a row): {e.Message}; still serving"), stop) is { } client)
             {
-                Socket client;
-                try { client = await listener.AcceptAsync(stop); }
-                catch (OperationCanceledException) { break; }
                 clients.RemoveAll(t => t.IsCompleted);
                 clients.Add(ServeAsync(client, stop));
             }

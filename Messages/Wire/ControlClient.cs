@@ -21,11 +21,18 @@ public static class ControlClient
             await using var stream = new NetworkStream(socket, ownsSocket: false);
             await Frames.WriteAsync(stream, request, WireJson.Default.ControlRequest, deadline.Token).ConfigureAwait(false);
             return await Frames.ReadAsync(stream, WireJson.Default.ControlReply, Frames.DefaultMaxReplyBytes, deadline.Token).ConfigureAwait(false)
-                   ?? throw new IOException("the daemon closed the connection without replying (did it stop or restart?)");
+                   ?? throw ClosedWithoutReply();
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
-            throw new TimeoutException($"no reply from the daemon at {socketPath} within {timeout.TotalSeconds:0.#} s");
+            throw NoReplyWithin(socketPath, timeout);
         }
     }
+
+    /// <summary>What every client of the control socket says when the daemon hung up instead of answering.</summary>
+    public static IOException ClosedWithoutReply() => new("the daemon closed the connection without replying (did it stop or restart?)");
+
+    /// <summary>What every client of the control socket says when its deadline passed.</summary>
+    public static TimeoutException NoReplyWithin(string socketPath, TimeSpan timeout) =>
+        new($"no reply from the daemon at {socketPath} within {timeout.TotalSeconds:0.#} s");
 }

@@ -17,9 +17,11 @@ public static class Frames
     public const int DefaultMaxReplyBytes = 64 * 1024 * 1024;
     private const int HeaderBytes = 4;
 
-    public static byte[] Encode<T>(T value, JsonTypeInfo<T> type)
+    public static byte[] Encode<T>(T value, JsonTypeInfo<T> type) => Frame(JsonSerializer.SerializeToUtf8Bytes(value, type));
+
+    /// <summary>A frame around a body already written as JSON.</summary>
+    public static byte[] Frame(ReadOnlySpan<byte> body)
     {
-        var body = JsonSerializer.SerializeToUtf8Bytes(value, type);
         var frame = new byte[HeaderBytes + body.Length];
         BinaryPrimitives.WriteInt32BigEndian(frame, body.Length);
         body.CopyTo(frame.AsSpan(HeaderBytes));
@@ -42,23 +44,47 @@ public static class Frames
         var header = new byte[HeaderBytes];
         var got = await ReadFullyAsync(stream, header, ct).ConfigureAwait(false);
         if (got == 0) return null;
-        if (got < HeaderBytes) throw new ProtocolException($"truncated frame header ({got} of {HeaderBytes} bytes)");
-
-        var length = BinaryPrimitives.ReadInt32BigEndian(header);
-        if (length <= 0) throw new ProtocolException($"invalid frame length {length}");
-        if (length > maxBytes) throw new ProtocolException($"frame of {length} bytes exceeds the limit of {maxBytes} bytes");
+        var length = BodyLength(header, got, maxBytes);
 
         var body = ArrayPool<byte>.Shared.Rent(length);
         try
         {
             got = await ReadFullyAsync(stream, body.AsMemory(0, length), ct).ConfigureAwait(false);
-            if (got < length) throw new ProtocolException($"truncated frame ({got} of {length} bytes)");
+            CheckComplete(got, length);
             return Decode(body.AsSpan(0, length), type);
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(body);
         }
+    }
+
+    /// <summary>
+    /// Reads one frame's body, blocking, with the checks of <see cref="ReadAsync{T}"/>; null on a clean
+    /// end of stream before any byte of a frame. For a caller that decodes the JSON itself.
+    /// </summary>
+    public static byte[]? ReadBody(Stream stream, int maxBytes)
+    {
+        var header = new byte[HeaderBytes];
+        var got = stream.ReadAtLeast(header, HeaderBytes, throwOnEndOfStream: false);
+        if (got == 0) return null;
+        var body = new byte[BodyLength(header, got, maxBytes)];
+        CheckComplete(stream.ReadAtLeast(body, body.Length, throwOnEndOfStream: false), body.Length);
+        return body;
+    }
+
+    private static int BodyLength(ReadOnlySpan<byte> header, int got, int maxBytes)
+    {
+        if (got < HeaderBytes) throw new ProtocolException($"truncated frame header ({got} of {HeaderBytes} bytes)");
+        var length = BinaryPrimitives.ReadInt32BigEndian(header);
+        if (length <= 0) throw new ProtocolException($"invalid frame length {length}");
+        if (length > maxBytes) throw new ProtocolException($"frame of {length} bytes exceeds the limit of {maxBytes} bytes");
+        return length;
+    }
+
+    private static void CheckComplete(int got, int length)
+    {
+        if (got < length) throw new ProtocolException($"truncated frame ({got} of {length} bytes)");
     }
 
     public static T Decode<T>(ReadOnlySpan<byte> json, JsonTypeInfo<T> type) where T : class

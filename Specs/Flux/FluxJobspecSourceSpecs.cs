@@ -17,7 +17,7 @@ public sealed class FluxJobspecSourceSpecs
         """{"resources":[],"tasks":[],"version":1,"attributes":{"system":{"duration":0,"environment":{"SECRET":"hunter2"},"datacrumbs":"""
         + datacrumbs + "}}}";
 
-    private static JobRequest Request(string? uri = "local:///tmp/flux-abc/local-1") => new(Job, 0, new JobOrigin(JobScheduler.Flux, uri));
+    private static JobRequest Request(string? uri = "local:///tmp/flux-abc/local-1") => new(Job, 0, new JobOrigin(uri));
 
     private static async Task<JobMetadata> ResolveAsync(StandInFlux flux, JobRequest? request = null, int max = FluxJobspecSource.DefaultMaxJobspecBytes)
     {

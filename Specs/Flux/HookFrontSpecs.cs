@@ -1,13 +1,14 @@
 using System.Diagnostics;
 using Datacrumbs.Messages.Jobs;
 using Datacrumbs.Messages.Wire;
+using Datacrumbs.Specs.Ctl;
 using Datacrumbs.Specs.Harness;
 
 namespace Datacrumbs.Specs.Flux;
 
 /// <summary>
 /// `datacrumbsctl hook prolog|epilog`, the real client, as the Flux job-manager runs it: against a
-/// stand-in daemon on a real Unix socket, handing over to the real hook scripts (which run the
+/// stand-in daemon on a real Unix socket (<see cref="ScriptedDaemon"/>), handing over to the real hook scripts (which run the
 /// stand-in client and flux of <see cref="HookScratch"/> for anything further). A job that goes on
 /// costs one process and one request; everything else is the script's, with the first answer.
 /// </summary>
@@ -20,7 +21,7 @@ public sealed class HookFrontSpecs : IDisposable
     public void Dispose() => _scratch.Dispose();
 
     private static ControlReply Answer(Outcome outcome, FailurePolicy? policy = null) =>
-        new() { Status = ReplyStatus.Ok, Outcome = outcome, Policy = policy, Job = "fNH", Message = $"the stand-in's {outcome}" };
+        new() { Status = ReplyStatus.Ok, Outcome = outcome, Policy = policy, Message = $"the stand-in's {outcome}" };
 
     private Dictionary<string, string?> Env(string? onFailure = null)
     {
@@ -39,11 +40,11 @@ public sealed class HookFrontSpecs : IDisposable
     [Theory]
     [InlineData("prolog", Outcome.NotRequested, "")]
     [InlineData("epilog", Outcome.NotRequested, "")]
-    [InlineData("prolog", Outcome.Ready, "datacrumbs: fNH: ready: the stand-in's Ready\n")]
-    [InlineData("epilog", Outcome.Stopped, "datacrumbs: fNH: stopped: the stand-in's Stopped\n")]
+    [InlineData("prolog", Outcome.Ready, "datacrumbs: ƒNH: ready: the stand-in's Ready\n")]
+    [InlineData("epilog", Outcome.Stopped, "datacrumbs: ƒNH: stopped: the stand-in's Stopped\n")]
     public async Task A_job_that_goes_on_costs_one_request_and_no_script(string hook, Outcome outcome, string line)
     {
-        await using var daemon = new StandInDaemonSocket(Socket, _ => Answer(outcome));
+        await using var daemon = new ScriptedDaemon(Socket, Answer(outcome));
 
         // No script is there to run: the answer alone decides.
         var r = await FrontAsync(hook, "--script=/nonexistent/hook.sh");
@@ -59,12 +60,12 @@ public sealed class HookFrontSpecs : IDisposable
     [Fact]
     public async Task A_failure_goes_to_the_script_with_the_first_answer_and_the_daemon_is_not_asked_again()
     {
-        await using var daemon = new StandInDaemonSocket(Socket, _ => Answer(Outcome.Failed, FailurePolicy.Continue));
+        await using var daemon = new ScriptedDaemon(Socket, Answer(Outcome.Failed, FailurePolicy.Continue));
 
         var r = await FrontAsync("prolog", $"--script={Script("prolog")}");
 
         Assert.Equal(0, r.ExitCode);
-        var line = "datacrumbs: fNH: FAILED: the stand-in's Failed (job runs untraced)";
+        var line = "datacrumbs: ƒNH: FAILED: the stand-in's Failed (job runs untraced)";
         Assert.Equal((line + "\n", ""), (r.Stdout, r.Stderr));
         Assert.Single(daemon.Requests);
         Assert.Empty(_scratch.Calls); // the script's own client never ran
@@ -74,11 +75,11 @@ public sealed class HookFrontSpecs : IDisposable
     [Fact]
     public async Task Under_fail_the_script_cancels_the_job_from_the_first_answer()
     {
-        await using var daemon = new StandInDaemonSocket(Socket, _ => Answer(Outcome.Failed, FailurePolicy.Fail));
+        await using var daemon = new ScriptedDaemon(Socket, Answer(Outcome.Failed, FailurePolicy.Fail));
 
         var r = await FrontAsync("prolog", $"--script={Script("prolog")}");
 
-        var line = "datacrumbs: fNH: FAILED: the stand-in's Failed (on-failure=fail: job canceled)";
+        var line = "datacrumbs: ƒNH: FAILED: the stand-in's Failed (on-failure=fail: job canceled)";
         Assert.Equal((0, line + "\n"), (r.ExitCode, r.Stdout));
         Assert.Equal(["job", "raise", "--severity=0", "--type=datacrumbs", "--message=" + line, "ƒNH"], _scratch.Raised ?? []);
     }
@@ -116,7 +117,7 @@ public sealed class HookFrontSpecs : IDisposable
     [Fact]
     public async Task Sigterm_while_the_daemon_holds_the_answer_runs_the_scripts_cleanup_in_the_same_process()
     {
-        await using var daemon = new StandInDaemonSocket(Socket, _ => null);
+        await using var daemon = new ScriptedDaemon(Socket, ScriptedDaemon.Hold);
         var psi = new ProcessStartInfo(DaemonProcess.Ctl) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in new[] { "hook", "prolog", $"--script={Script("prolog")}" }) psi.ArgumentList.Add(a);
         foreach (var (k, v) in Env()) psi.Environment[k] = v;
@@ -124,7 +125,7 @@ public sealed class HookFrontSpecs : IDisposable
         var stdout = front.StandardOutput.ReadToEndAsync();
         var stderr = front.StandardError.ReadToEndAsync();
 
-        await daemon.FirstRequest.Task.WaitAsync(Generous);
+        await daemon.FirstRequest.WaitAsync(Generous);
         (await Run.CommandAsync("kill", "-TERM", front.Id.ToString())).EnsureSuccess("kill");
         await front.WaitForExitAsync().WaitAsync(Generous);
 
@@ -141,7 +142,7 @@ public sealed class HookFrontSpecs : IDisposable
     [InlineData("--bogus", "datacrumbs: fNH: prolog hook: unknown argument '--bogus' (see --help)")]
     public async Task A_setting_the_script_refuses_is_refused_by_the_script_before_anything_is_asked(string option, string message)
     {
-        await using var daemon = new StandInDaemonSocket(Socket, _ => Answer(Outcome.NotRequested));
+        await using var daemon = new ScriptedDaemon(Socket, Answer(Outcome.NotRequested));
 
         var r = await FrontAsync("prolog", $"--script={Script("prolog")}", option);
 
@@ -152,7 +153,7 @@ public sealed class HookFrontSpecs : IDisposable
     [Fact]
     public async Task A_script_that_cannot_be_run_fails_the_hook_and_names_it()
     {
-        await using var daemon = new StandInDaemonSocket(Socket, _ => Answer(Outcome.Failed, FailurePolicy.Continue));
+        await using var daemon = new ScriptedDaemon(Socket, Answer(Outcome.Failed, FailurePolicy.Continue));
 
         var r = await FrontAsync("prolog", "--script=/nonexistent/hook.sh");
 

@@ -17,7 +17,7 @@ public sealed class SlurmMetadataSourceSpecs
     private static readonly SlurmMetadataSource Source = new(new UserDirectory());
 
     private static JobRequest Asking(string? enable, string? probeFile) =>
-        new(Job, 0, new JobOrigin(JobScheduler.Slurm), Submitted: new SubmitOptions(enable, probeFile));
+        new(Job, 0, Submitted: new SubmitOptions(enable, probeFile));
 
     [Theory]
     [InlineData(null, "/p.json.gz")]
@@ -27,7 +27,7 @@ public sealed class SlurmMetadataSourceSpecs
     {
         var metadata = await Source.ResolveAsync(Asking(enable, probeFile), CancellationToken.None);
         Assert.Equal(new JobMetadata("root", null), metadata);
-        Assert.Null((await Source.ResolveAsync(new JobRequest(Job, 0, new JobOrigin(JobScheduler.Slurm)), CancellationToken.None)).Tracing);
+        Assert.Null((await Source.ResolveAsync(new JobRequest(Job, 0), CancellationToken.None)).Tracing);
     }
 
     [Theory]
@@ -75,7 +75,7 @@ public sealed class SlurmMetadataSourceSpecs
             [JobScheduler.Slurm] = new Named("slurm"),
         });
         Assert.Equal("slurm", (await router.ResolveAsync(Asking("1", "/p"), CancellationToken.None)).UserName);
-        Assert.Equal("flux", (await router.ResolveAsync(new JobRequest(new JobId(12345), 0, new JobOrigin(JobScheduler.Flux)), CancellationToken.None)).UserName);
+        Assert.Equal("flux", (await router.ResolveAsync(new JobRequest(new JobId(12345), 0), CancellationToken.None)).UserName);
     }
 
     private sealed class Recorder : IJobNotices

@@ -103,7 +103,8 @@ public sealed class RealFluxInstance : IAsyncLifetime
             """);
         File.SetUnixFileMode(ReadyCheck, (UnixFileMode)0b111_101_101);
 
-        // The hooks as flux-imp runs them, told only where this test's client and daemons are.
+        // The hooks as flux-imp runs them and job-manager.toml ships them (datacrumbsctl hook prolog|epilog,
+        // handing over to the scripts), told only where this test's client and daemons are.
         // FailUser's jobs go to the daemon whose policy is Fail, everyone else's to Continue.
         DownMarker = Path.Combine(work, "daemon-down");
         var router = Path.Combine(work, "hook-router");
@@ -112,12 +113,12 @@ public sealed class RealFluxInstance : IAsyncLifetime
             socket="{{Daemon.Socket}}"
             [ "${FLUX_JOB_USERID:-}" = "{{UnixAccounts.LookupUid(FailUser)}}" ] && socket="{{FailDaemon.Socket}}"
             [ -e "{{DownMarker}}" ] && socket="{{Path.Combine(work, "no-daemon.sock")}}"
-            exec "{{FluxNode.DeployDir}}/$1" --ctl="{{DaemonProcess.Ctl}}" --socket="$socket"
+            exec "{{DaemonProcess.Ctl}}" hook "$1" --script="{{FluxNode.DeployDir}}/$2" --ctl="{{DaemonProcess.Ctl}}" --socket="$socket"
 
             """);
         File.SetUnixFileMode(router, (UnixFileMode)0b111_101_101);
         var start = await Run.CommandAsync("bash", [Script, "start", "--root-owner", "no",
-            "--prolog", $"{router} datacrumbs_service_run.sh", "--epilog", $"{router} datacrumbs_service_stop.sh"], Generous);
+            "--prolog", $"{router} prolog datacrumbs_service_run.sh", "--epilog", $"{router} epilog datacrumbs_service_stop.sh"], Generous);
         start.EnsureSuccess("flux-instance.sh start");
         Uri = start.Stdout.Split('\n').Single(l => l.StartsWith("export FLUX_URI=", StringComparison.Ordinal))["export FLUX_URI=".Length..];
     }

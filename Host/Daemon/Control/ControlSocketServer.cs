@@ -16,7 +16,6 @@ namespace Datacrumbs.Daemon.Control;
 /// </summary>
 public sealed class ControlSocketServer(ControlSocketOptions options, RequestHandler handler, ConnectionSlots slots, ILogger<ControlSocketServer> log) : IAsyncDisposable
 {
-    private static readonly TimeSpan AcceptRetryPause = TimeSpan.FromMilliseconds(100);
     private readonly CancellationTokenSource _stopping = new();
     /// <summary>Connections being served, so that stopping waits for their "shutting down" replies.</summary>
     private readonly ConcurrentDictionary<Task, byte> _inFlight = new();
@@ -76,24 +75,8 @@ public sealed class ControlSocketServer(ControlSocketOptions options, RequestHan
 
     private async Task AcceptLoopAsync()
     {
-        while (!_stopping.IsCancellationRequested)
+        while (await Accepting.NextAsync(_listener!, (e, times) => log.LogError("accept on {Socket} failed ({Times} in a row): {Cause}; still serving", options.Path, times, e.Message), _stopping.Token) is { } client)
         {
-            Socket client;
-            try
-            {
-                client = await _listener!.AcceptAsync(_stopping.Token);
-            }
-            catch (OperationCanceledException) { break; }
-            catch (SocketException e) when (e.SocketErrorCode is SocketError.OperationAborted or SocketError.Interrupted) { break; }
-            catch (SocketException e)
-            {
-                // EMFILE and the like: say so and keep serving; the backlog holds the clients meanwhile.
-                // A short pause keeps a lasting shortage from spinning a core and flooding the journal.
-                log.LogError("accept on {Socket} failed: {Cause}", options.Path, e.Message);
-                try { await Task.Delay(AcceptRetryPause, _stopping.Token); }
-                catch (OperationCanceledException) { break; }
-                continue;
-            }
             var serving = ServeAsync(client);
             _inFlight.TryAdd(serving, 0);
             _ = serving.ContinueWith(done => _inFlight.TryRemove(done, out _), TaskScheduler.Default);

@@ -71,7 +71,7 @@ public sealed class RequestHandler(IRequiredActor<JobSupervisor> supervisor, Cal
             throw new BadRequestException($"job {job} is a Flux job, but the prolog carries Slurm's submit options (SPANK_DATACRUMBS_*): Flux jobs carry them in the jobspec");
         if (request.FluxUri is { } uri && (uri.Length > MaxFluxUriLength || uri.Any(char.IsControl)))
             throw new BadRequestException($"FLUX_URI '{UntrustedText.Printable(uri)}' is not a usable URI");
-        return new JobRequest(job, uid, new JobOrigin(JobScheduler.Flux, request.FluxUri, request.FluxOwnerUid), request.Metadata);
+        return new JobRequest(job, uid, new JobOrigin(request.FluxUri, request.FluxOwnerUid), request.Metadata);
     }
 
     /// <summary>A Slurm prolog carries the user's submit options itself; nothing of Flux's may come with it.</summary>
@@ -79,7 +79,7 @@ public sealed class RequestHandler(IRequiredActor<JobSupervisor> supervisor, Cal
     {
         if (request.FluxUri is not null || request.FluxOwnerUid is not null)
             throw new BadRequestException($"job {job} is a Slurm job, but the prolog carries Flux's environment (FLUX_URI, FLUX_OWNER_USERID)");
-        return new JobRequest(job, uid, new JobOrigin(JobScheduler.Slurm), request.Metadata, request.Submitted);
+        return new JobRequest(job, uid, Inline: request.Metadata, Submitted: request.Submitted);
     }
 
     private async Task<ControlReply> EpilogAsync(ControlRequest request, CancellationToken ct)
