@@ -19,4 +19,7 @@ public static class Paths
     }
 
     public static string PrologHook => Path.Combine(RepoRoot, "deploy", "flux", "datacrumbs_service_run.sh");
+
+    /// <summary>The prolog as job-manager.toml ships it: the client itself, handing over to the script when needed.</summary>
+    public static string[] PrologHookArgs => ["hook", "prolog", $"--script={PrologHook}"];
 }

@@ -85,7 +85,7 @@ public sealed class LoadRun(BenchResults results, string ctl, int samples)
     {
         var job = node.NewJob();
         node.TracerDelay(job, tracerMs);
-        var r = await Ok(Timed.RunAsync(Paths.PrologHook, [], node.HookEnvironment(job, daemon.Socket, ctl)), ": ready:");
+        var r = await Ok(Timed.RunAsync(ctl, Paths.PrologHookArgs, node.HookEnvironment(job, daemon.Socket, ctl)), ": ready:");
         await Stopped(daemon, job);
         return r.Ms;
     }
@@ -114,7 +114,7 @@ public sealed class LoadRun(BenchResults results, string ctl, int samples)
         var jobs = Enumerable.Range(0, n).Select(_ => node.NewJob()).ToList();
         foreach (var job in jobs) node.TracerDelay(job, 0);
         var watch = Stopwatch.StartNew();
-        var hooks = jobs.Select(job => Ok(Timed.RunAsync(Paths.PrologHook, [], node.HookEnvironment(job, daemon.Socket, ctl)), ": ready:")).ToList();
+        var hooks = jobs.Select(job => Ok(Timed.RunAsync(ctl, Paths.PrologHookArgs, node.HookEnvironment(job, daemon.Socket, ctl)), ": ready:")).ToList();
         var latencies = (await Task.WhenAll(hooks)).Select(r => r.Ms).ToList();
         var all = watch.Elapsed.TotalMilliseconds;
         results.Add("atonce.p50", $"{n} prologs at once, p50", "ms", Stats.Median(latencies));

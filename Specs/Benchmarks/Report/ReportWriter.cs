@@ -166,7 +166,8 @@ public static class ReportWriter
 
     private static readonly string[] Method =
     [
-        "- **Prolog**: the real hook ``deploy/flux/datacrumbs_service_run.sh`` with the NativeAOT ``datacrumbsctl``, timed by the",
+        "- **Prolog**: the real hook as job-manager.toml ships it, ``datacrumbsctl hook prolog`` (NativeAOT; it would hand over to",
+        "  ``deploy/flux/datacrumbs_service_run.sh`` only on a failure), timed by the",
         "  harness from just before the hook's process start to its exit, against a real ``datacrumbsd`` (the built binary) on the",
         "  process backend with the stand-in tracer (a bash script), logging at Information to a journal socket the harness reads.",
         "  The daemon resolves the metadata through a stand-in ``flux`` (``sh`` printing a jobspec): one small process start, as",

@@ -19,7 +19,7 @@ public static class Targets
     public static readonly Target[] All =
     [
         new("Prolog overhead, tracer ready at once: p50 <= 10 ms", "prolog.hook0_p50", v => v <= 10, (f, met) =>
-            $"Wall time of the real hook (deploy/flux/datacrumbs_service_run.sh: bash, mktemp, timeout, then datacrumbsctl). "
+            $"Wall time of the real hook as shipped (datacrumbsctl hook prolog: the NativeAOT client alone; the script only on failures). "
             + $"The client alone (datacrumbsctl prolog) takes {f.F("prolog.ctl0_p50")} ms, of which {f.F("ctl.start_exit_p50")} ms is starting and exiting "
             + $"the NativeAOT client; the daemon's part includes a `flux job info` stand-in process and the tracer's own process start (bash). "
  + $"The daemon spends {f.F("lifecycles.daemon_cpu")} ms of CPU per lifecycle (measured under concurrency), so on 2 busy cores a prolog also waits for a core."),

@@ -133,7 +133,7 @@ public sealed class SystemdRun(BenchResults results, string ctl, int samples)
             ["FLUX_JOB_ID"] = job.ToString(), ["FLUX_JOB_USERID"] = _uid.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["FLUX_URI"] = null, ["DATACRUMBSCTL"] = ctl, ["DATACRUMBS_SOCKET"] = Socket, ["DATACRUMBS_FLUX"] = "/bin/true",
         };
-        var r = await Timed.RunAsync(Paths.PrologHook, [], env);
+        var r = await Timed.RunAsync(ctl, Paths.PrologHookArgs, env);
         if (r.ExitCode != 0 || !r.Stdout.Contains(": ready:")) throw new InvalidOperationException($"prolog under systemd failed: {r.Stdout} {r.Stderr}");
         var stop = await ControlClient.SendAsync(Socket, new ControlRequest { Op = Operation.Epilog, Job = job.ToString() }, TimeSpan.FromMinutes(2));
         if (stop.Outcome != Outcome.Stopped) throw new InvalidOperationException($"epilog under systemd: {stop.Message}");
