@@ -93,9 +93,10 @@ internal sealed class FluxLibraryJobspecSource(LibFluxCore flux, UserDirectory u
             if (owner == 0) return flux.Open(uri);
             var gid = UnixAccounts.LookupUser(owner)?.Gid
                 ?? throw new JobMetadataException($"job {job}: the Flux instance owner (uid {owner}) has no account on this node: cannot read the jobspec as the owner");
-            return ThreadCredentials.RunAs(owner, gid, () => flux.Open(uri));
+            // A broker that never accepts must not hold the handle's turn for ever; a handle opened too late is closed.
+            return ThreadCredentials.RunAs(owner, gid, () => flux.Open(uri), RpcTimeout, flux.Close);
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or TimeoutException)
         {
             throw new JobMetadataException($"job {job}: cannot connect to Flux at '{UntrustedText.Printable(uri)}' to read the jobspec: {UntrustedText.Printable(e.Message)}", e);
         }

@@ -19,29 +19,50 @@ internal static partial class ThreadCredentials
     [LibraryImport("libc", SetLastError = true)]
     private static partial long syscall(long number, long a, long b, long c);
 
-    public static T RunAs<T>(uint uid, uint gid, Func<T> call)
+    /// <summary>
+    /// Runs <paramref name="call"/> as <paramref name="uid"/>:<paramref name="gid"/> and returns its result, waiting at
+    /// most <paramref name="timeout"/>. A call still running then is left to finish on its thread, and whatever it
+    /// returns later goes to <paramref name="abandoned"/> (to close a handle nobody will use).
+    /// </summary>
+    /// <exception cref="TimeoutException">The call did not return within <paramref name="timeout"/>.</exception>
+    public static T RunAs<T>(uint uid, uint gid, Func<T> call, TimeSpan timeout, Action<T> abandoned)
     {
         if (!OperatingSystem.IsLinux() || RuntimeInformation.ProcessArchitecture != Architecture.X64)
             throw new PlatformNotSupportedException("per-thread credentials are implemented for Linux x86_64 only");
         T? result = default;
         Exception? failure = null;
+        var gate = new object();
+        var gaveUp = false;
         var thread = new Thread(() =>
         {
+            var done = false;
             try
             {
                 Set(SYS_setresgid, gid, "setresgid");
                 try
                 {
                     Set(SYS_setresuid, uid, "setresuid");
-                    try { result = call(); }
+                    try { result = call(); done = true; }
                     finally { Set(SYS_setresuid, 0, "setresuid back to root"); }
                 }
                 finally { Set(SYS_setresgid, 0, "setresgid back to root"); }
             }
             catch (Exception e) { failure = e; }
+            lock (gate)
+                if (gaveUp && done) abandoned(result!);
         }) { IsBackground = true, Name = "as-uid-" + uid };
         thread.Start();
-        thread.Join();
+        if (!thread.Join(timeout))
+        {
+            lock (gate)
+            {
+                if (thread.IsAlive)
+                {
+                    gaveUp = true;
+                    throw new TimeoutException($"a call as uid {uid} did not return within {timeout.TotalSeconds:0.#} s");
+                }
+            }
+        }
         if (failure is not null) throw failure;
         return result!;
     }
