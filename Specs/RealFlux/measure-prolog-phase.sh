@@ -97,13 +97,17 @@ flock --exclusive --wait 3600 9 || { echo "the real Flux is busy ($lock held for
 echo "$(date -u +%T) got it" >&2
 
 work=$(mktemp -d /tmp/datacrumbs-prolog-phase.XXXXXX)
-daemon=""
+daemon="" instance=""
 cleanup() {
-    # an instance is the initial program's parent: `timeout` ends it; the daemon is ours
+    set +e   # every step runs, whatever the one before it returned
+    # `timeout` passes the TERM on to `flux start`, which stops its brokers and the initial program
+    [ -n "$instance" ] && kill "$instance" 2>/dev/null && wait "$instance" 2>/dev/null
     [ -n "$daemon" ] && kill "$daemon" 2>/dev/null && wait "$daemon" 2>/dev/null
     rm -rf "$work"
 }
 trap cleanup EXIT
+trap 'exit 143' TERM
+trap 'exit 130' INT
 
 mkdir -p "$work/run" "$work/jobs"
 # The site secret and a probe file the stand-in accepts, signed for root (the test instance's jobs are root's).
@@ -160,10 +164,13 @@ instance() {
     echo "$(date -u +%T) $size brokers, prolog $conf: $rounds rounds of $*" >&2
     mkdir -p "$work/rd-$size-$conf"
     # bounded: an instance that cannot start or finish on a loaded machine fails the run, saying where
-    (cd "$work/jobs" && FLUX_CLI_PLUGINPATH="$deploy/cli/plugins" timeout 3600 "$flux" start --test-size="$size" \
+    # in the background, so that a signal to this script reaches the trap now, not after the instance
+    (cd "$work/jobs" && FLUX_CLI_PLUGINPATH="$deploy/cli/plugins" exec timeout 3600 "$flux" start --test-size="$size" \
         --test-rundir="$work/rd-$size-$conf" --config-path="$work/conf-$conf" -Slog-stderr-level=3 \
-        "$here/measure-prolog-phase.sh" --inside "$size" "$rounds" "$work/jobs.tsv" "$@") \
-        || { echo "the $size-broker instance ($conf) failed (exit $?); daemon log:" >&2; tail -20 "$work/daemon.log" >&2; exit 1; }
+        "$here/measure-prolog-phase.sh" --inside "$size" "$rounds" "$work/jobs.tsv" "$@") &
+    instance=$!
+    wait "$instance" || { echo "the $size-broker instance ($conf) failed (exit $?); daemon log:" >&2; tail -20 "$work/daemon.log" >&2; exit 1; }
+    instance=""
 }
 for size in $sizes; do
     instance "$size" floor floor
@@ -173,6 +180,7 @@ load_end=$(cut -d' ' -f1 /proc/loadavg)
 
 # per size and kind: median (min..max) of the prolog and epilog spans, and of the jobspec reads per job
 summary() {
+    # jobspec reads: job-info.lookup requests for the job's jobspec that the brokers served (the daemon's)
     printf '# kind\tranks\tprolog_median_ms\tprolog_min_ms\tprolog_max_ms\tepilog_median_ms\tepilog_min_ms\tepilog_max_ms\tjobspec_reads_median\tjobspec_reads_min\tjobspec_reads_max\n'
     for size in $sizes; do
         for kind in floor untraced traced; do
@@ -184,7 +192,6 @@ print("\t".join(rows[0][:2] + ["%.1f\t%.1f\t%.1f" % (statistics.median(c), min(c
                 + ["%g\t%g\t%g" % (statistics.median(cols[2]), min(cols[2]), max(cols[2]))]))'
         done
     done
-    printf '# %s jobs per kind and size; jobspec reads: job-info.lookup requests for the job'"'"'s jobspec that the brokers served (the daemon'"'"'s); load average (1 min) %s at the start, %s at the end\n' \
-        "$rounds" "$load_start" "$load_end"
+    printf '# %s jobs per kind and size; load average (1 min) %s at the start, %s at the end\n' "$rounds" "$load_start" "$load_end"
 }
 summary | tee "${RESULTS:-/dev/null}"
