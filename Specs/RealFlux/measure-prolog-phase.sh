@@ -157,6 +157,7 @@ perilog_config "[ \"$ctl\", \"hook\", \"prolog\", \"--script=$deploy/datacrumbs_
                "[ \"$ctl\", \"hook\", \"epilog\", \"--script=$deploy/datacrumbs_service_stop.sh\", \"--socket=$work/run/hooks.sock\", \"--ctl=$ctl\" ]" hooks
 
 load_start=$(cut -d' ' -f1 /proc/loadavg)
+started=$(date -u '+%Y-%m-%d %H:%M UTC')
 : >"$work/jobs.tsv"
 # $1 size, $2 config, rest: kinds
 instance() {
@@ -192,6 +193,6 @@ print("\t".join(rows[0][:2] + ["%.1f\t%.1f\t%.1f" % (statistics.median(c), min(c
                 + ["%g\t%g\t%g" % (statistics.median(cols[2]), min(cols[2]), max(cols[2]))]))'
         done
     done
-    printf '# %s jobs per kind and size; load average (1 min) %s at the start, %s at the end\n' "$rounds" "$load_start" "$load_end"
+    printf '# %s jobs per kind and size, %s; load average (1 min) %s at the start, %s at the end\n' "$rounds" "$started" "$load_start" "$load_end"
 }
 summary | tee "${RESULTS:-/dev/null}"
