@@ -1,8 +1,9 @@
 #!/bin/bash
-# measure-prolog-phase.sh [SIZES] - issue 15 point 5: the whole prolog phase of one job spanning
+# measure-prolog-phase.sh [SIZE...] - issue 15 point 5: the whole prolog phase of one job spanning
 # every rank, with our real hooks and our real daemon. For each size (default "2 16 64"), two
 # single-user test instances (`flux start --test-size=N`, root their owner, all brokers on this
-# host), each running ROUNDS (default 7) jobs `flux run -N<size> true` per kind:
+# host), each running ROUNDS (default 7) jobs `flux submit -N<size> true` per kind, one at a time,
+# each awaited to its end (the eventlog's clean):
 #   floor     /bin/true as the per-rank prolog and epilog: what per-rank perilog costs by itself
 #   untraced  `datacrumbsctl hook prolog|epilog` (the production command, no shell on the common
 #             path), a job that did not ask for tracing
@@ -83,8 +84,11 @@ deploy=$repo/deploy/flux
 bin=$(cd "${BIN_DIR:-$repo/Host/Daemon/bin/Release/net10.0}" && pwd)
 ctl=$(realpath "${CTL:-$bin/datacrumbsctl}")
 rounds=${ROUNDS:-7}
-sizes=${1:-2 16 64}
+sizes=${*:-2 16 64}   # "2 16 64" or 2 16 64
 lock=/run/lock/datacrumbs-realflux-specs.lock
+for n in $sizes "$rounds"; do
+    [[ $n =~ ^[1-9][0-9]{0,3}$ ]] || { echo "measure-prolog-phase.sh: '$n' is not a count of brokers or rounds (a whole number, 1 to 9999)" >&2; exit 2; }
+done
 [ "$(id -u)" = 0 ] || { echo "measure-prolog-phase.sh: run as root (the daemon and the instances' hooks)" >&2; exit 1; }
 for f in "$bin/datacrumbsd" "$bin/datacrumbs-standin-tracer" "$ctl" "$flux"; do
     [ -x "$f" ] || { echo "measure-prolog-phase.sh: $f is missing or not executable (build Host/Daemon -c Release first)" >&2; exit 1; }
