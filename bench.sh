@@ -33,6 +33,9 @@ real_flux() {
   N="${1:-50}" RESULTS="$out/realflux.tsv" Specs/RealFlux/measure-hook-overhead.sh Host/Daemon/bin/Release/net10.0 "$ctl" | tee "$out/realflux.txt"
   # issue 15 point 5: a job on every rank of 2, 16 and 64 brokers reading its jobspec at once
   [ "${1:-50}" -ge 50 ] && RESULTS="$out/jobspec-reads.tsv" Specs/RealFlux/measure-jobspec-reads.sh
+  # issue 15 point 5: the whole prolog phase of such a job, with our hooks and one Release daemon
+  [ "${1:-50}" -ge 50 ] && BIN_DIR=Host/Daemon/bin/Release/net10.0 CTL="$ctl" RESULTS="$out/prolog-phase.tsv" \
+    Specs/RealFlux/measure-prolog-phase.sh
   return 0
 }
 

@@ -142,6 +142,7 @@ public static class ReportWriter
         foreach (var line in IdleSection(resultsDir)) L(line);
         foreach (var line in RealFluxSection.Lines(resultsDir)) L(line);
         foreach (var line in JobspecReadsSection.Lines(resultsDir)) L(line);
+        foreach (var line in PrologPhaseSection.Lines(resultsDir)) L(line);
         foreach (var note in r.Notes.Distinct()) L($"- {note.Replace("*", "\\*")}");
         L();
         await File.WriteAllTextAsync(docFile, doc.ToString());
