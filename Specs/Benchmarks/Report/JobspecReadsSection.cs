@@ -21,7 +21,7 @@ internal static class JobspecReadsSection
         yield return "``Specs/RealFlux/measure-jobspec-reads.sh``: a test instance of N brokers on this 2-core machine, a job on all ranks,";
         yield return "then one jobspec read per rank sent at the same moment, each on its own broker's socket, timed to the last answer";
         yield return "(only the reads: no hook, no daemon). ``info`` is ``job-info.lookup`` (what ``flux job info`` asks), served by the";
-        yield return "job-info module on rank 0 alone; ``kvs`` is ``kvs.lookup`` of ``job.<id>.jobspec``, served by each broker from its";
+        yield return "job-info module of the broker it is sent to (loaded on every rank); ``kvs`` is ``kvs.lookup`` of ``job.<id>.jobspec``, served by each broker from its";
         yield return "own cache, a miss filled from its parent along the tree. All brokers share 2 cores here, so the growth is";
         yield return "an upper bound on a cluster's, where each broker has a node of its own.";
         yield return "";
