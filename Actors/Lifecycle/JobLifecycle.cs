@@ -43,6 +43,8 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
     private TracerEnvironment? _environment;
     private TraceOrigin? _trace;
     private bool _wasReady;
+    /// <summary>Following an adopted unit's end: cancelled when this lifecycle stops.</summary>
+    private CancellationTokenSource? _following;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -111,11 +113,13 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
             case LifecycleStart.Adopted when !_adoptedReady:
                 _unitMayRun = true;
                 LogInfo("adopted a running tracer that was not ready yet; waiting for it");
+                FollowAdoptedUnit();
                 AwaitReady();
                 break;
             case LifecycleStart.Adopted:
                 _unitMayRun = true;
                 _prologAnswer = Answer(Outcome.Ready, LifecycleState.Ready, "tracing (adopted after a daemon restart)");
+                FollowAdoptedUnit();
                 EnterReady();
                 LogInfo("adopted a running tracer found after a daemon restart");
                 break;
@@ -131,6 +135,22 @@ public sealed class JobLifecycle : ReceiveActor, IWithTimers
     {
         _step?.Cancel();
         _step?.Dispose();
+        _following?.Cancel();
+        _following?.Dispose();
+    }
+
+    /// <summary>An adopted tracer that ends is reported as a started one is (UnitExited), not only found at the epilog.</summary>
+    private void FollowAdoptedUnit()
+    {
+        _following = new CancellationTokenSource();
+        var self = Self;
+        _ports.Units.FollowAdoptedAsync(_job, _following.Token).ContinueWith(followed =>
+        {
+            if (followed.IsCanceled) return; // this lifecycle has stopped: nobody to tell
+            self.Tell(new UnitExited(followed.IsFaulted
+                ? new UnitExit($"lost track of the adopted tracer: {Describe(followed.Exception!.GetBaseException())}")
+                : followed.Result));
+        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     // ---- the states: each behaviour says what the state does with every message ---------------

@@ -27,6 +27,13 @@ public interface IUnitBackend
     Task<IReadOnlyList<JobId>> ListAsync(CancellationToken ct);
 
     /// <summary>
+    /// For a unit adopted after a daemon restart (one <see cref="ListAsync"/> found): completes when it ends,
+    /// at once if it has already ended, so that a tracer that dies during its job is reported as a started
+    /// one is (<see cref="RunningUnit.Exited"/>). Cancelled with <paramref name="ct"/>.
+    /// </summary>
+    Task<UnitExit> FollowAdoptedAsync(JobId job, CancellationToken ct);
+
+    /// <summary>
     /// The systemd unit of a job, for messages and status, or null where the backend has none
     /// (the process backend): a sysadmin must not go looking for a unit that does not exist.
     /// </summary>

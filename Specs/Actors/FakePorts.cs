@@ -110,6 +110,10 @@ public sealed class FakePorts : IJobMetadataSource, IProbeAdmission, IEnvFiles, 
 
     public Task<IReadOnlyList<JobId>> ListAsync(CancellationToken ct) => Task.FromResult<IReadOnlyList<JobId>>(_units.Keys.ToList());
 
+    /// <summary>An adopted job's unit runs until <see cref="UnitDies"/> or its stop.</summary>
+    public Task<UnitExit> FollowAdoptedAsync(JobId job, CancellationToken ct) =>
+        _units.GetOrAdd(job, _ => new TaskCompletionSource<UnitExit>(TaskCreationOptions.RunContinuationsAsynchronously)).Task.WaitAsync(ct);
+
     public string PathOf(JobId job) => $"/run/datacrumbs/{JobNames.ReadyFile(job)}";
 
     public async Task WaitAsync(JobId job, CancellationToken ct)

@@ -169,6 +169,23 @@ public sealed class JobSupervisorSpec(ITestOutputHelper output) : VirtualTimeSpe
     }
 
     [Fact]
+    public void An_adopted_tracer_that_dies_during_its_job_is_reported_as_a_started_one_is()
+    {
+        var running = new JobId(92);
+        var supervisor = Supervisor();
+        supervisor.Tell(new AdoptJobs([new AdoptedJob(running, AliceUid, "dcalice")], []), ActorRefs.NoSender);
+        AwaitAssert(() => Assert.Equal(LifecycleState.Ready, Status(supervisor).Single(s => s.Job == running.ToString()).State));
+
+        AwaitAssert(() => Assert.Contains(running, _ports.RunningUnits)); // followed from adoption on
+        _ports.UnitDies(running, "tracer killed by signal 9");
+
+        AwaitAssert(() => Assert.Equal("the tracer ended after it was ready: tracer killed by signal 9",
+            Status(supervisor).Single(s => s.Job == running.ToString()).LastError));
+        supervisor.Tell(new Epilog(running), TestActor);
+        Assert.Equal(Outcome.Stopped, ExpectMsg<JobAnswer>().Outcome);
+    }
+
+    [Fact]
     public void Status_shows_each_user_only_their_own_jobs()
     {
         var supervisor = Supervisor();

@@ -93,6 +93,21 @@ public sealed class ProcessUnitBackend(ProcessBackendOptions options, EnvFileSto
     }
 
     /// <summary>
+    /// An adopted tracer is not our child: its end is seen through a pidfd (<see cref="ProcessExit"/>), and its exit
+    /// status went to the init process that reaped it, so the reason says only that it ended.
+    /// </summary>
+    public async Task<UnitExit> FollowAdoptedAsync(JobId job, CancellationToken ct)
+    {
+        if (_running.TryGetValue(job, out var tracer)) return await tracer.Exited.WaitAsync(ct).ConfigureAwait(false);
+        if (ReadPidFile(job) is { } identity)
+        {
+            await ProcessExit.WaitAsync(identity, ct).ConfigureAwait(false);
+            return new UnitExit($"tracer pid {identity.Pid} (adopted after a daemon restart) ended; its exit status went to the process that reaped it");
+        }
+        return new UnitExit("the adopted tracer is gone (no pid file)");
+    }
+
+    /// <summary>
     /// SIGINT to the group (the runtime finalizes its trace), SIGKILL after the grace period, SIGKILL again for any straggler the
     /// leader left, and only then done: when no process of the group is alive.
     /// </summary>

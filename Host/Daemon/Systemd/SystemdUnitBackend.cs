@@ -110,6 +110,20 @@ public sealed class SystemdUnitBackend : IUnitBackend, ISystemdSignals, IAsyncDi
 
         // Follow the unit from here. Signals seen before the job finished are history; reading
         // the state now catches an exit that happened between the job's end and this point.
+        var exited = await FollowFromNowAsync(unit, path, ct).ConfigureAwait(false);
+        _log.LogDebug("Started {Unit}", unit);
+        return new RunningUnit(unit, exited);
+    }
+
+    /// <summary>An adopted unit is followed as a started one is, from its state now (an ended unit ends at once).</summary>
+    public async Task<UnitExit> FollowAdoptedAsync(JobId job, CancellationToken ct)
+    {
+        var unit = JobNames.Unit(job);
+        return await (await FollowFromNowAsync(unit, SystemdEscape.BusPath(unit), ct).ConfigureAwait(false)).WaitAsync(ct).ConfigureAwait(false);
+    }
+
+    private async Task<Task<UnitExit>> FollowFromNowAsync(string unit, string path, CancellationToken ct)
+    {
         var watch = _exits.Watch(unit, path);
         try
         {
@@ -120,10 +134,9 @@ public sealed class SystemdUnitBackend : IUnitBackend, ISystemdSignals, IAsyncDi
             _exits.Remove(watch);
             throw;
         }
-        _log.LogDebug("Started {Unit}", unit);
         var exited = FollowAsync(watch);
         watch.Followed = exited;
-        return new RunningUnit(unit, exited);
+        return exited;
     }
 
     /// <summary>

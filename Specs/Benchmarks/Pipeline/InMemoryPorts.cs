@@ -38,6 +38,7 @@ public sealed class InMemoryPorts : IJobMetadataSource, IProbeAdmission, IEnvFil
     }
 
     public Task<IReadOnlyList<JobId>> ListAsync(CancellationToken ct) => Task.FromResult<IReadOnlyList<JobId>>([]);
+    public Task<UnitExit> FollowAdoptedAsync(JobId job, CancellationToken ct) => Task.Delay(Timeout.Infinite, ct).ContinueWith(_ => new UnitExit("stopped"), TaskScheduler.Default);
     public string PathOf(JobId job) => "/run/datacrumbs/ready";
     public Task WaitAsync(JobId job, CancellationToken ct) => Task.CompletedTask;
     Task IReadyFiles.RemoveAsync(JobId job, CancellationToken ct) => Task.CompletedTask;
