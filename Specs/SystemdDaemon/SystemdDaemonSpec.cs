@@ -274,6 +274,16 @@ public sealed class SystemdDaemonSpec(SystemdDaemonFixture node) : IClassFixture
         Assert.Equal("inactive", await node.ShowAsync(JobNames.Unit(crashed), "ActiveState")); // and its failed unit is reset
         var status = await ControlClient.SendAsync(node.Socket, new ControlRequest { Op = Operation.Status }, Patience);
         Assert.Contains(status.Jobs!, s => s.Job == running.ToString() && s.State == LifecycleState.Ready && s.User == "dcalice");
+
+        // The adopted tracer is followed: its death during the job is logged and shown at once, not found at the epilog.
+        using (var ended = JournalFollower.Start(node.Sandbox, DateTimeOffset.UtcNow.AddSeconds(-1), $"DATACRUMBS_JOB_ID={running}", "SYSLOG_IDENTIFIER=datacrumbsd"))
+        {
+            (await node.Sandbox.ExecAsync("systemctl", "kill", "--signal=KILL", JobNames.Unit(running))).EnsureSuccess("systemctl kill adopted tracer");
+            await ended.AwaitAsync(e => e.GetValueOrDefault("MESSAGE", "").Contains("the tracer ended after it was ready", StringComparison.Ordinal), 1, Patience,
+                $"the daemon's word that {JobNames.Unit(running)} ended");
+        }
+        status = await ControlClient.SendAsync(node.Socket, new ControlRequest { Op = Operation.Status }, Patience);
+        Assert.Contains(JobNames.Unit(running), status.Jobs!.Single(s => s.Job == running.ToString()).LastError);
         Assert.Equal(Outcome.Stopped, (await node.EpilogAsync(running)).Outcome);
         Assert.Equal(Outcome.Stopped, (await node.EpilogAsync(crashed)).Outcome);
         Assert.Empty(await StillRunningAsync(tracer.Values));
