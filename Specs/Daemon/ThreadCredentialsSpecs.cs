@@ -43,7 +43,7 @@ public sealed class ThreadCredentialsSpecs
             release.Wait(Generous);
             return "opened late";
         }, TimeSpan.FromSeconds(1), late.SetResult));
-        Assert.Equal($"a call as uid {alice.Uid} did not return within 1 s", e.Message);
+        Assert.Equal($"as-uid-{alice.Uid}: the call did not return within 1 s", e.Message);
 
         release.Set();
         Assert.Equal("opened late", await late.Task.WaitAsync(Generous));

@@ -90,10 +90,10 @@ internal sealed class FluxLibraryJobspecSource(LibFluxCore flux, UserDirectory u
     {
         try
         {
-            if (owner == 0) return flux.Open(uri);
+            // A broker that never accepts must not hold the handle's turn for ever; a handle opened too late is closed.
+            if (owner == 0) return ThreadCredentials.OnOwnThread(() => flux.Open(uri), RpcTimeout, flux.Close, "flux-open");
             var gid = UnixAccounts.LookupUser(owner)?.Gid
                 ?? throw new JobMetadataException($"job {job}: the Flux instance owner (uid {owner}) has no account on this node: cannot read the jobspec as the owner");
-            // A broker that never accepts must not hold the handle's turn for ever; a handle opened too late is closed.
             return ThreadCredentials.RunAs(owner, gid, () => flux.Open(uri), RpcTimeout, flux.Close);
         }
         catch (Exception e) when (e is IOException or TimeoutException)

@@ -21,14 +21,34 @@ internal static partial class ThreadCredentials
 
     /// <summary>
     /// Runs <paramref name="call"/> as <paramref name="uid"/>:<paramref name="gid"/> and returns its result, waiting at
-    /// most <paramref name="timeout"/>. A call still running then is left to finish on its thread, and whatever it
-    /// returns later goes to <paramref name="abandoned"/> (to close a handle nobody will use).
+    /// most <paramref name="timeout"/> (see <see cref="OnOwnThread{T}"/>).
     /// </summary>
     /// <exception cref="TimeoutException">The call did not return within <paramref name="timeout"/>.</exception>
     public static T RunAs<T>(uint uid, uint gid, Func<T> call, TimeSpan timeout, Action<T> abandoned)
     {
         if (!OperatingSystem.IsLinux() || RuntimeInformation.ProcessArchitecture != Architecture.X64)
             throw new PlatformNotSupportedException("per-thread credentials are implemented for Linux x86_64 only");
+        return OnOwnThread(() =>
+        {
+            Set(SYS_setresgid, gid, "setresgid");
+            try
+            {
+                Set(SYS_setresuid, uid, "setresuid");
+                try { return call(); }
+                finally { Set(SYS_setresuid, 0, "setresuid back to root"); }
+            }
+            finally { Set(SYS_setresgid, 0, "setresgid back to root"); }
+        }, timeout, abandoned, "as-uid-" + uid);
+    }
+
+    /// <summary>
+    /// Runs a blocking call on a thread of its own and waits at most <paramref name="timeout"/> for it. A call still
+    /// running then is left to finish, and whatever it returns later goes to <paramref name="abandoned"/> (to close a
+    /// handle nobody will use): a native call that cannot be cancelled still cannot hold its caller for ever.
+    /// </summary>
+    /// <exception cref="TimeoutException">The call did not return within <paramref name="timeout"/>.</exception>
+    public static T OnOwnThread<T>(Func<T> call, TimeSpan timeout, Action<T> abandoned, string name)
+    {
         T? result = default;
         Exception? failure = null;
         var gate = new object();
@@ -36,21 +56,11 @@ internal static partial class ThreadCredentials
         var thread = new Thread(() =>
         {
             var done = false;
-            try
-            {
-                Set(SYS_setresgid, gid, "setresgid");
-                try
-                {
-                    Set(SYS_setresuid, uid, "setresuid");
-                    try { result = call(); done = true; }
-                    finally { Set(SYS_setresuid, 0, "setresuid back to root"); }
-                }
-                finally { Set(SYS_setresgid, 0, "setresgid back to root"); }
-            }
+            try { result = call(); done = true; }
             catch (Exception e) { failure = e; }
             lock (gate)
                 if (gaveUp && done) abandoned(result!);
-        }) { IsBackground = true, Name = "as-uid-" + uid };
+        }) { IsBackground = true, Name = name };
         thread.Start();
         if (!thread.Join(timeout))
         {
@@ -59,7 +69,7 @@ internal static partial class ThreadCredentials
                 if (thread.IsAlive)
                 {
                     gaveUp = true;
-                    throw new TimeoutException($"a call as uid {uid} did not return within {timeout.TotalSeconds:0.#} s");
+                    throw new TimeoutException($"{name}: the call did not return within {timeout.TotalSeconds:0.#} s");
                 }
             }
         }
