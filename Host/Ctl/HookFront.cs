@@ -25,18 +25,25 @@ internal static class HookFront
     public const string FirstSecondsVariable = "DATACRUMBS_FIRST_SECONDS";
     public const string InterruptedVariable = "DATACRUMBS_INTERRUPTED";
 
-    public const string Help = """
+    public const string Help = $"""
         hook prolog|epilog [--script=PATH] [HOOK-OPTIONS]
-          The Flux prolog or epilog itself (job-manager.prolog.command = ["/usr/bin/datacrumbsctl",
-          "hook", "prolog"]). Takes the options of datacrumbs_service_run.sh (prolog) or
-          datacrumbs_service_stop.sh (epilog); a job that goes on costs no shell. Every other answer
-          runs that script (--script, default /sbin/...), which applies the policy.
+          The Flux job-manager's prolog or epilog itself:
+            [job-manager.prolog] command = ["/usr/bin/datacrumbsctl", "hook", "prolog"]
+          Asks the daemon once; a job that goes on (not requested, ready, stopped) costs no shell.
+          Any other answer, and SIGTERM, runs the hook script in its place, which applies the
+          policy: --script=PATH, default {PrologScript} (prolog) or
+          {EpilogScript} (epilog). HOOK-OPTIONS are that script's (see its --help).
         """;
 
     private sealed record Settings(string Hook, string Script, List<string> PassOn, string? Socket, double WaitSeconds, bool HandOverAtOnce);
 
     public static async Task<int> RunAsync(string[] args)
     {
+        if (args is ["-h" or "--help"])
+        {
+            Console.WriteLine($"usage: datacrumbsctl {Help}");
+            return ExitCodes.Ok;
+        }
         if (args is not [("prolog" or "epilog") and var hook, .. var rest])
         {
             Console.Error.WriteLine("datacrumbsctl: hook: say which, prolog or epilog (datacrumbsctl hook prolog [HOOK-OPTIONS])");

@@ -53,7 +53,7 @@ var root = new RootCommand($"""
     {ExitCodes.Help}
     """);
 // Listed for --help; `hook ...` is run by HookFront above, with the hook scripts' own options.
-root.Subcommands.Add(new Command("hook", HookFront.Help));
+root.Subcommands.Add(new Command("hook", "The Flux job-manager's prolog or epilog command itself, prolog|epilog: no shell for a job that goes on (see 'datacrumbsctl hook --help')."));
 root.Options.Add(socket);
 // Seconds from the command line or the environment: a bounded, finite number, or a usage error
 // (a huge value would overflow the deadline).

@@ -162,6 +162,15 @@ public sealed class HookFrontSpecs : IDisposable
     }
 
     [Fact]
+    public async Task Its_help_names_the_scripts_it_hands_over_to()
+    {
+        var r = await Run.CommandAsync(DaemonProcess.Ctl, ["hook", "--help"], Generous, Env());
+        Assert.Equal(0, r.ExitCode);
+        Assert.StartsWith("usage: datacrumbsctl hook prolog|epilog [--script=PATH] [HOOK-OPTIONS]", r.Stdout);
+        Assert.Contains("datacrumbs_service_run.sh", r.Stdout);
+    }
+
+    [Fact]
     public async Task Without_prolog_or_epilog_it_is_a_usage_error()
     {
         var r = await Run.CommandAsync(DaemonProcess.Ctl, ["hook"], Generous, Env());
