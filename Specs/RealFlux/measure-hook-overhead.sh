@@ -42,35 +42,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-mkdir -p "$work/run" "$work/jobs"
+mkdir -p "$work/jobs"
 chmod 1777 "$work/jobs"
-# A site secret, and a probe file the stand-in accepts (the runtime's format, signed for dcalice):
-# a traced job then really starts a tracer and waits for its ready file.
-head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$work/secret"
-chmod 400 "$work/secret"
-python3 - "$work/secret" "$work/jobs/probes.json.gz" "$(id -u dcalice)" <<'EOF'
-import gzip, hashlib, hmac, json, sys, time
-secret, out, uid = open(sys.argv[1], "rb").read(), sys.argv[2], int(sys.argv[3])
-summary = {"schema_version": "2", "expires_at": int(time.time()) + 86400, "uid": uid}
-plain = json.dumps({"summary": summary, "categories": [], "checksum_algorithm": "hmac-sha256"},
-                   separators=(",", ":")).replace("/", "\\/")
-doc = {"summary": summary, "categories": [], "checksum_algorithm": "hmac-sha256",
-       "checksum": hmac.new(secret, plain.encode(), hashlib.sha256).hexdigest()}
-open(out, "wb").write(gzip.compress(json.dumps(doc).encode()))
-EOF
-chown dcalice "$work/jobs/probes.json.gz"
-chmod 600 "$work/jobs/probes.json.gz"
-cat >"$work/datacrumbsd.json" <<EOF
-{"RunDir":"$work/run","Backend":"Process","Log":"Console","Tracer":["$bin/datacrumbs-standin-tracer"],
- "TracerEnvironment":{"STANDIN_SECRET_FILE":"$work/secret","STANDIN_RUN_DIR":"$work/run"},
- "FluxCommand":"$flux","Probes":{"RequireSignature":true,"SecretFile":"$work/secret"},
- "Metrics":{"TextfileDirectory":""}}
-EOF
-"$bin/datacrumbsd" --config "$work/datacrumbsd.json" >"$work/daemon.log" 2>&1 &
-daemon=$!
-# bounded wait for the daemon's socket (start-up only; nothing measured waits this way)
-for _ in $(seq 300); do [ -S "$work/run/hooks.sock" ] && break; sleep 0.1; done
-[ -S "$work/run/hooks.sock" ] || { echo "datacrumbsd did not start:" >&2; cat "$work/daemon.log" >&2; exit 1; }
+# A site secret, and a probe file the stand-in accepts (signed for dcalice): a traced job then
+# really starts a tracer and waits for its ready file.
+# shellcheck source=measure-daemon.sh
+. "$here/measure-daemon.sh"
+start_measure_daemon "$work" "$bin" "$(id -u dcalice)" dcalice || exit 1
 
 as_user() {
     runuser -u dcalice -- env -i -C "$work/jobs" PATH=/opt/flux/bin:/usr/bin:/bin LANG=C.UTF-8 \
