@@ -13,8 +13,9 @@ namespace Datacrumbs.Specs.Reliability;
 /// flat once it is warm. The first tenths warm it up (JIT tiers, the GC's heap budget, the thread
 /// pool: resident memory grows by about 20 MiB there and then stays); the figures at each tenth
 /// are printed for docs/reliability.rst. The bounds below catch leaks, not slowness: descriptors
-/// and threads at most 8 above the first tenth, resident memory at most 10% above the first
-/// half's peak; a leak of one descriptor, thread or a few KiB per lifecycle exceeds them.
+/// at most 8 above the first tenth, the second half's median thread count at most 4 above the
+/// first half's peak, resident memory at most 10% above the first half's peak; a leak of one
+/// descriptor, thread or a few KiB per lifecycle exceeds them.
 /// RELIABILITY_SOAK_LIFECYCLES sets the count (default 10,000).
 /// </summary>
 [Collection(RunsAlone.Name)]
@@ -59,6 +60,7 @@ public sealed class SoakSpec(ITestOutputHelper output)
         var warm = ProcessFigures.Of(daemon.Pid);
         var firstHalfPeakRss = warm.RssKiB;
         var firstHalfPeakThreads = warm.Threads;
+        var secondHalfThreads = new List<int>();
         output.WriteLine($"after {tenth,6} lifecycles, {clock.Elapsed.TotalSeconds,6:0.0} s: {warm} (warm: the baseline)");
         for (var from = tenth; from < count; from += tenth)
         {
@@ -70,6 +72,7 @@ public sealed class SoakSpec(ITestOutputHelper output)
                 firstHalfPeakRss = Math.Max(firstHalfPeakRss, now.RssKiB);
                 firstHalfPeakThreads = Math.Max(firstHalfPeakThreads, now.Threads);
             }
+            else secondHalfThreads.Add(now.Threads);
             output.WriteLine($"after {to,6} lifecycles, {clock.Elapsed.TotalSeconds,6:0.0} s: {now}");
         }
         var end = ProcessFigures.Of(daemon.Pid);
@@ -92,9 +95,14 @@ public sealed class SoakSpec(ITestOutputHelper output)
         Assert.Empty((await daemon.SendAsync(new ControlRequest { Op = Operation.Status })).Jobs!);
         // Flat once warm (bounds for leaks, see the summary).
         Assert.True(end.FileDescriptors <= warm.FileDescriptors + 8, $"file descriptors grew: warm {warm}, end {end}");
-        // The thread pool adds threads while a loaded machine starves it (27 -> 37 under stress-ng,
-        // then flat): a plateau ends near the first half's peak, a leak climbs past it.
-        Assert.True(end.Threads <= firstHalfPeakThreads + 4, $"threads grew in the second half: first half's peak {firstHalfPeakThreads}, warm {warm}, end {end}");
+        // The thread pool adds threads while a loaded machine starves it and retires them later (27 -> 37
+        // under stress-ng; in one CI rehearsal 17, 18, 18, 20, 18 | 24, 19, 18, 17, 27): one sample is a
+        // moment. A leak raises them all, so the second half's median, not its last sample, is held to
+        // the first half's peak.
+        secondHalfThreads.Sort();
+        var secondHalfMedian = secondHalfThreads.Count == 0 ? end.Threads : secondHalfThreads[secondHalfThreads.Count / 2];
+        Assert.True(secondHalfMedian <= firstHalfPeakThreads + 4,
+            $"threads grew in the second half: median {secondHalfMedian} of [{string.Join(", ", secondHalfThreads)}], first half's peak {firstHalfPeakThreads}, warm {warm}, end {end}");
         // Resident memory may still settle during the first tenths (the GC sizes its budget): a
         // plateau ends near the first half's peak, a leak keeps climbing through the second half.
         Assert.True(end.RssKiB <= firstHalfPeakRss * 1.10,
