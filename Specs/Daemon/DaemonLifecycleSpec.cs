@@ -137,25 +137,4 @@ public sealed class DaemonLifecycleSpec() : DaemonSpec()
         Assert.All(pids, pid => Assert.False(IsAlive(pid)));
         Assert.Empty(restarted.Leftovers());
     }
-
-    [Fact]
-    public async Task An_adopted_tracer_that_dies_during_its_job_shows_in_status_at_once()
-    {
-        var job = new JobId(5100);
-        Assert.Equal(Outcome.Ready, (await Daemon.SendAsync(WrapperRequests.Start(job, TestUsers.Alice.Uid, Daemon.ProbeFile))).Outcome);
-        var pid = Daemon.TracerPid(job);
-        Daemon.Kill();
-        var restarted = await Daemon.RestartAsync();
-        await using var _ = restarted;
-        Assert.Equal(LifecycleState.Ready, (await restarted.SendAsync(new ControlRequest { Op = Operation.Status })).Jobs!.Single().State);
-
-        // Not the daemon's child any more: its end is seen through a pidfd.
-        (await Run.CommandAsync("kill", "-KILL", pid.ToString(System.Globalization.CultureInfo.InvariantCulture))).EnsureSuccess("kill");
-
-        await restarted.WaitForLogAsync("the tracer ended after it was ready");
-        var error = (await restarted.SendAsync(new ControlRequest { Op = Operation.Status })).Jobs!.Single().LastError;
-        Assert.Contains($"tracer pid {pid} (adopted after a daemon restart) ended", error);
-        Assert.Equal(Outcome.Stopped, (await restarted.SendAsync(WrapperRequests.Stop(job))).Outcome);
-        Assert.Empty(restarted.Leftovers());
-    }
 }
