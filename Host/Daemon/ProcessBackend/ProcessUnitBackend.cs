@@ -100,7 +100,7 @@ public sealed class ProcessUnitBackend(ProcessBackendOptions options, EnvFileSto
     /// (a per-job log file, or a relay of its own), an adopted tracer is found at its epilog, as before.
     /// </summary>
     public Task<UnitExit> FollowAdoptedAsync(JobId job, CancellationToken ct) =>
-        Task.Delay(Timeout.Infinite, ct).ContinueWith(_ => new UnitExit("not followed"), ct, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+        new TaskCompletionSource<UnitExit>().Task.WaitAsync(ct); // never ends; cancelled with the lifecycle
 
     /// <summary>
     /// SIGINT to the group (the runtime finalizes its trace), SIGKILL after the grace period, SIGKILL again for any straggler the
